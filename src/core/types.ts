@@ -1,3 +1,5 @@
+import type { Decimal } from 'decimal.js';
+
 /**
  * The data the pure core works on. Everything here is a value read from the chain (or made up
  * by a backtest): no clients, no clock. Units are in the names: `Wei` = 1e18 base-asset units
@@ -95,3 +97,121 @@ export interface Snapshot {
   lps: LpPosition[];
   hedge: HedgeAccount;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Policy, assessment and plan (pure core). Ratios that drive decisions are bigint E18
+// (1e18 = 1.0 = 100%); Decimal appears only in figures meant for humans (USD, ratios in logs).
+// ---------------------------------------------------------------------------------------------
+
+export type HedgeVenueKind = HedgeAccount['venue'];
+export type BandMode = 'fixed' | 'vol' | 'ww';
+
+/** What assess/plan need from the configuration (built by loadConfig, or by a backtest). */
+export interface HedgePolicy {
+  /** Fraction of spot delta to hedge: target hedge = -hedgeRatio * spot delta. 1e18 = fully. */
+  hedgeRatioE18: bigint;
+  /** Absolute band around the target, wei. The effective band is max(abs, pct * gross spot). */
+  deltaBandWei: bigint;
+  /** Band as a fraction of gross spot exposure (5% = 0.05e18). */
+  deltaBandPctE18: bigint;
+  /** After a breach trade back until |deviation| <= band * (1 - hysteresis); 1e18 = to target. */
+  hysteresisE18: bigint;
+  cooldownSec: number;
+  minTradeWei: bigint;
+  maxTradeWei: bigint;
+  /** Perp: top up when margin ratio < trigger, up to target. */
+  marginTriggerE18: bigint;
+  marginTargetE18: bigint;
+  /** Aave: top up when health factor < trigger, up to target. */
+  hfTriggerE18: bigint;
+  hfTargetE18: bigint;
+  maxSlippageBps: number;
+  /** Count native ETH as exposure (default false: it is the gas tank). */
+  includeNativeEth: boolean;
+  bandMode: BandMode;
+}
+
+export interface CollateralAssessment {
+  venue: HedgeVenueKind;
+  /** Perp: account value / notional at the oracle price. Aave: health factor. Infinity without a position. */
+  ratio: Decimal;
+  /** Same as `ratio`, E18; maxUint256 without a position. */
+  ratioE18: bigint;
+  /** The venue's own figure from the snapshot (perp marginRatioE18, Aave healthFactorE18). */
+  venueRatioE18: bigint;
+  /** Ratio at which the venue liquidates (perp maintenance, Aave 1.0). */
+  liquidationRatioE18: bigint;
+  triggerRatioE18: bigint;
+  targetRatioE18: bigint;
+  /** Oracle price at which the ratio hits the liquidation ratio; null with no position / none exists. */
+  liquidationPriceE8: bigint | null;
+  /** (liquidation price - oracle price) / oracle price, signed, in percent; null with no liquidation price. */
+  distancePct: Decimal | null;
+  /** ratio < trigger. */
+  breached: boolean;
+}
+
+export interface Assessment {
+  blockNumber: bigint;
+  blockTimestampSec: bigint;
+  priceE8: bigint;
+  poolPriceE8: bigint;
+  quotePriceE8: bigint;
+  /** block timestamp - oracle updatedAt, seconds (for staleness checks by the runner). */
+  oracleAgeSec: bigint;
+  /** |pool - oracle| / oracle, basis points, rounded down. */
+  poolOracleDivergenceBps: bigint;
+  walletDeltaWei: bigint;
+  lpDeltaWei: bigint;
+  spotDeltaWei: bigint;
+  hedgeDeltaWei: bigint;
+  netDeltaWei: bigint;
+  netDeltaUsd: Decimal;
+  /** |wallet| + |lp|, the base of the percentage band. */
+  grossSpotWei: bigint;
+  bandWei: bigint;
+  /** -hedgeRatio * spot delta. */
+  targetHedgeWei: bigint;
+  /** hedge - target hedge (= net delta when the hedge ratio is 1). */
+  deviationWei: bigint;
+  inBand: boolean;
+  walletUsdcUnits: bigint;
+  lpCount: number;
+  lpInRangeCount: number;
+  hedge: HedgeAccount;
+  collateral: CollateralAssessment;
+}
+
+/** Persisted between ticks by the runner. */
+export interface PolicyState {
+  /** Time of the last hedge trade (seconds, same clock as plan's nowSec); null = never. */
+  lastHedgeAtSec: number | null;
+  /** When set (insane snapshot, stale oracle, ...), hedging is blocked; top-ups still run. */
+  safeMode: { reason: string } | null;
+}
+
+export type Action =
+  | { kind: 'topUp'; amountUnits: bigint; reason: string }
+  /** sizeDeltaWei < 0 sells / shorts more (perp: decrease size; Aave: borrow and sell WETH). */
+  | { kind: 'adjustHedge'; sizeDeltaWei: bigint; reason: string };
+
+export interface Plan {
+  actions: Action[];
+  /** Why nothing was done, or what was left out (clipped, blocked, dust). */
+  skipped: string[];
+}
+
+export interface GuardPolicy {
+  maxTradeWei: bigint;
+  /** Hedge notional allowed per UTC day, USD 8 decimals, valued at the oracle price. */
+  maxNotionalPerDayUsdE8: bigint;
+  maxTopUpUnits: bigint;
+}
+
+export interface GuardState {
+  /** UTC day number (floor(unix seconds / 86400)) the counter belongs to. */
+  day: number;
+  notionalTodayUsdE8: bigint;
+}
+
+export type GuardVerdict = { ok: true } | { ok: false; reason: string };

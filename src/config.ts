@@ -1,0 +1,374 @@
+import { Decimal } from 'decimal.js';
+import { isAddress, parseUnits, type Hex } from 'viem';
+import { z } from 'zod';
+import type { Address, GuardPolicy, HedgePolicy, HedgeVenueKind } from './core/types.js';
+
+/**
+ * The keeper's configuration, read once from the environment (the CLI passes process.env after
+ * dotenv; nothing else reads it). Amounts become bigint base units (wei, USDC units, USD E8);
+ * ratios and percentages become E18 fixed point (1e18 = 1.0 = 100%), the same convention as the
+ * pure core. Secrets live in a `Secrets` object that never serializes or prints its content.
+ */
+
+export interface ChainAddresses {
+  oracleFeed: Address;
+  usdcFeed: Address | null;
+  weth: Address;
+  usdc: Address;
+  uniswapPositionManager: Address;
+  uniswapPool: Address;
+  uniswapSwapRouter: Address | null;
+  uniswapQuoter: Address | null;
+  perpExchange: Address | null;
+  aavePoolAddressesProvider: Address | null;
+}
+
+export type PartialAddresses = { [K in keyof ChainAddresses]: Address | null };
+
+export type SignerConfig = { kind: 'privateKey' } | { kind: 'keystore'; keystorePath: string } | { kind: 'none' };
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+export interface KeeperConfig {
+  readonly chain: {
+    /** Empty = run against an embedded devnet. */
+    readonly rpcUrls: readonly string[];
+    readonly devnet: boolean;
+    /** Expected chain id, checked against the RPC; null = accept what the RPC says. */
+    readonly chainId: number | null;
+  };
+  readonly signer: SignerConfig;
+  readonly secrets: Secrets;
+  /** Path of the devnet's addresses JSON; individual address variables override its entries. */
+  readonly addressesFile: string | null;
+  readonly addresses: Readonly<PartialAddresses>;
+  readonly perpMarketId: bigint;
+  readonly venue: HedgeVenueKind;
+  readonly policy: Readonly<HedgePolicy>;
+  readonly guard: Readonly<GuardPolicy & { maxGasPriceWei: bigint }>;
+  readonly loop: {
+    readonly tickMode: 'block' | 'interval';
+    readonly tickIntervalMs: number;
+    readonly logLevel: LogLevel;
+    readonly logFormat: 'auto' | 'json' | 'pretty';
+    readonly dataDir: string;
+    readonly metricsPort: number | null;
+  };
+}
+
+const REDACTED = '<redacted>';
+const inspectCustom = Symbol.for('nodejs.util.inspect.custom');
+
+/** Holds the signing secrets; JSON, String() and util.inspect show only `<redacted>`. */
+export class Secrets {
+  readonly #privateKey: Hex | null;
+  readonly #keystorePassword: string | null;
+  constructor(privateKey: Hex | null, keystorePassword: string | null) {
+    this.#privateKey = privateKey;
+    this.#keystorePassword = keystorePassword;
+    Object.freeze(this);
+  }
+  get privateKey(): Hex | null {
+    return this.#privateKey;
+  }
+  get keystorePassword(): string | null {
+    return this.#keystorePassword;
+  }
+  toJSON(): string {
+    return REDACTED;
+  }
+  toString(): string {
+    return REDACTED;
+  }
+  [inspectCustom](): string {
+    return `Secrets ${REDACTED}`;
+  }
+}
+
+/** One line per problem: `VAR=<value or (unset)>: what is expected`. */
+export class ConfigError extends Error {
+  readonly problems: readonly string[];
+  constructor(problems: readonly string[]) {
+    super(`invalid configuration:\n${problems.join('\n')}`);
+    this.name = 'ConfigError';
+    this.problems = Object.freeze([...problems]);
+  }
+}
+
+type Env = Record<string, string | undefined>;
+const SECRET_VARS = new Set(['PRIVATE_KEY', 'KEYSTORE_PASSWORD']);
+
+const decimalString = z.string().regex(/^(\d+(\.\d*)?|\.\d+)$/);
+const intString = z.string().regex(/^\d+$/);
+
+interface Range {
+  min?: number;
+  max?: number;
+  /** Exclusive lower bound (value must be > min). */
+  above?: boolean;
+}
+
+/** Reads variables one at a time, collecting a problem line per bad variable. */
+class Reader {
+  readonly problems: string[] = [];
+  readonly bad = new Set<string>();
+  constructor(private readonly env: Env) {}
+
+  raw(name: string): string | undefined {
+    const v = this.env[name]?.trim();
+    return v === undefined || v === '' ? undefined : v;
+  }
+
+  fail(name: string, expected: string): void {
+    const v = this.raw(name);
+    const shown = v === undefined ? '(unset)' : SECRET_VARS.has(name) ? REDACTED : v;
+    this.problems.push(`${name}=${shown}: ${expected}`);
+    this.bad.add(name);
+  }
+
+  ok(...names: string[]): boolean {
+    return names.every((n) => !this.bad.has(n));
+  }
+
+  parse<T>(name: string, def: string | undefined, schema: z.ZodType<T>, expected: string, fallback: T): T {
+    const v = this.raw(name) ?? def;
+    if (v === undefined) return fallback;
+    const r = schema.safeParse(v);
+    if (r.success) return r.data;
+    this.fail(name, expected);
+    return fallback;
+  }
+
+  decimal(name: string, def: string, range: Range): Decimal {
+    const lo = range.min === undefined ? '' : `${range.above ? '>' : '>='} ${range.min}`;
+    const hi = range.max === undefined ? '' : `<= ${range.max}`;
+    const expected = `expected a plain decimal number${lo || hi ? ` ${[lo, hi].filter(Boolean).join(' and ')}` : ''}`;
+    const schema = decimalString.transform((s) => new Decimal(s)).refine((d) => {
+      if (range.min !== undefined && (range.above ? d.lte(range.min) : d.lt(range.min))) return false;
+      return range.max === undefined || d.lte(range.max);
+    });
+    return this.parse(name, def, schema, expected, new Decimal(def));
+  }
+
+  int(name: string, def: string | undefined, min: number, max: number): number | null {
+    const schema = intString.transform(Number).refine((n) => Number.isSafeInteger(n) && n >= min && n <= max);
+    return this.parse<number | null>(name, def, schema, `expected an integer from ${min} to ${max}`, null);
+  }
+
+  choice<T extends string>(name: string, def: T, values: readonly [T, ...T[]]): T {
+    return this.parse(name, def, z.enum(values), `expected one of ${values.join(', ')}`, def);
+  }
+
+  bool(name: string, def: boolean): boolean {
+    const schema = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((s) => ['true', '1', 'yes'].includes(s));
+    return this.parse(name, String(def), schema, 'expected true or false', def);
+  }
+
+  address(name: string): Address | null {
+    const schema = z.string().refine((s) => isAddress(s)).transform((s) => s as Address);
+    const expected = 'expected a 0x address (40 hex characters, valid EIP-55 checksum if mixed case)';
+    return this.parse<Address | null>(name, undefined, schema, expected, null);
+  }
+
+  string(name: string, def?: string): string | null {
+    return this.raw(name) ?? def ?? null;
+  }
+}
+
+const ADDRESS_VARS: Record<keyof ChainAddresses, string> = {
+  oracleFeed: 'ORACLE_FEED',
+  usdcFeed: 'USDC_FEED',
+  weth: 'WETH',
+  usdc: 'USDC',
+  uniswapPositionManager: 'UNISWAP_POSITION_MANAGER',
+  uniswapPool: 'UNISWAP_POOL',
+  uniswapSwapRouter: 'UNISWAP_SWAP_ROUTER',
+  uniswapQuoter: 'UNISWAP_QUOTER',
+  perpExchange: 'PERP_EXCHANGE',
+  aavePoolAddressesProvider: 'AAVE_POOL_ADDRESSES_PROVIDER',
+};
+
+/** Addresses a live (non-devnet) keeper cannot run without, per hedge venue. */
+export function requiredAddressKeys(venue: HedgeVenueKind): (keyof ChainAddresses)[] {
+  const common: (keyof ChainAddresses)[] = ['oracleFeed', 'weth', 'usdc', 'uniswapPositionManager', 'uniswapPool'];
+  return venue === 'perp'
+    ? [...common, 'perpExchange']
+    : [...common, 'aavePoolAddressesProvider', 'uniswapSwapRouter'];
+}
+
+function readRpcUrls(r: Reader): string[] {
+  const value = r.raw('RPC_URLS');
+  if (value === undefined) return [];
+  const urls = value.split(',').map((s) => s.trim()).filter(Boolean);
+  const url = z.url({ protocol: /^(https?|wss?)$/ });
+  if (urls.length === 0 || !urls.every((u) => url.safeParse(u).success)) {
+    r.fail('RPC_URLS', 'expected a comma-separated list of http(s):// or ws(s):// URLs, or nothing for the embedded devnet');
+  }
+  return urls;
+}
+
+function readSigner(r: Reader, live: boolean): { signer: SignerConfig; secrets: Secrets } {
+  const keyExpected = 'expected 0x followed by 64 hex characters';
+  const privateKey = r.parse<Hex | null>('PRIVATE_KEY', undefined,
+    z.string().regex(/^0x[0-9a-fA-F]{64}$/).transform((s) => s as Hex), keyExpected, null);
+  const path = r.string('KEYSTORE_PATH');
+  const password = r.raw('KEYSTORE_PASSWORD') ?? null;
+  const hasKey = r.raw('PRIVATE_KEY') !== undefined;
+  if (hasKey && (path || password)) {
+    r.fail('PRIVATE_KEY', 'set either PRIVATE_KEY or KEYSTORE_PATH + KEYSTORE_PASSWORD, not both');
+  } else if (path && !password) {
+    r.fail('KEYSTORE_PASSWORD', 'required with KEYSTORE_PATH');
+  } else if (password && !path) {
+    r.fail('KEYSTORE_PATH', 'required with KEYSTORE_PASSWORD');
+  } else if (live && !hasKey && !path) {
+    r.fail('PRIVATE_KEY', `required when RPC_URLS is set (${keyExpected}), or set KEYSTORE_PATH + KEYSTORE_PASSWORD`);
+  }
+  const signer: SignerConfig = privateKey ? { kind: 'privateKey' } : path ? { kind: 'keystore', keystorePath: path } : { kind: 'none' };
+  return { signer, secrets: new Secrets(privateKey, password) };
+}
+
+function readAddresses(r: Reader, live: boolean, venue: HedgeVenueKind, file: string | null): PartialAddresses {
+  const out = {} as PartialAddresses;
+  for (const [key, name] of Object.entries(ADDRESS_VARS) as [keyof ChainAddresses, string][]) {
+    out[key] = r.address(name);
+  }
+  if (live && file === null) {
+    for (const key of requiredAddressKeys(venue)) {
+      const name = ADDRESS_VARS[key];
+      if (out[key] === null && r.ok(name)) r.fail(name, `required with HEDGE_VENUE=${venue} when RPC_URLS is set and ADDRESSES_FILE is not`);
+    }
+  }
+  return out;
+}
+
+/** Decimal in human units -> bigint with `decimals` (parseUnits is string based: no float). */
+function units(d: Decimal, decimals: number): bigint {
+  return parseUnits(d.toFixed(), decimals);
+}
+
+function readPolicy(r: Reader): HedgePolicy {
+  const hedgeRatio = r.decimal('HEDGE_RATIO', '1.0', { min: 0, max: 2 });
+  const bandEth = r.decimal('DELTA_BAND_ETH', '0.5', { min: 0 });
+  const bandPct = r.decimal('DELTA_BAND_PCT', '5', { min: 0, max: 100 });
+  const hysteresisPct = r.decimal('HYSTERESIS_PCT', '50', { min: 0, max: 100 });
+  const minTrade = r.decimal('MIN_TRADE_ETH', '0.01', { min: 0 });
+  const maxTrade = r.decimal('MAX_TRADE_ETH', '50', { min: 0, above: true });
+  const marginTrigger = r.decimal('MARGIN_TRIGGER_RATIO', '0.15', { min: 0, max: 10, above: true });
+  const marginTarget = r.decimal('MARGIN_TARGET_RATIO', '0.25', { min: 0, max: 10, above: true });
+  const hfTrigger = r.decimal('HF_TRIGGER', '1.3', { min: 1, max: 100, above: true });
+  const hfTarget = r.decimal('HF_TARGET', '1.6', { min: 1, max: 100, above: true });
+  if (r.ok('DELTA_BAND_ETH', 'DELTA_BAND_PCT') && bandEth.isZero() && bandPct.isZero()) {
+    r.fail('DELTA_BAND_ETH', 'the band must be > 0: DELTA_BAND_ETH and DELTA_BAND_PCT cannot both be 0');
+  }
+  if (r.ok('MIN_TRADE_ETH', 'MAX_TRADE_ETH') && minTrade.gt(maxTrade)) {
+    r.fail('MIN_TRADE_ETH', `must be <= MAX_TRADE_ETH (${maxTrade.toFixed()})`);
+  }
+  if (r.ok('MARGIN_TRIGGER_RATIO', 'MARGIN_TARGET_RATIO') && marginTrigger.gte(marginTarget)) {
+    r.fail('MARGIN_TRIGGER_RATIO', `must be below MARGIN_TARGET_RATIO (${marginTarget.toFixed()})`);
+  }
+  if (r.ok('HF_TRIGGER', 'HF_TARGET') && hfTrigger.gte(hfTarget)) {
+    r.fail('HF_TRIGGER', `must be below HF_TARGET (${hfTarget.toFixed()})`);
+  }
+  return {
+    hedgeRatioE18: units(hedgeRatio, 18),
+    deltaBandWei: units(bandEth, 18),
+    deltaBandPctE18: units(bandPct, 16),
+    hysteresisE18: units(hysteresisPct, 16),
+    cooldownSec: r.int('COOLDOWN_SEC', '60', 0, 86_400 * 7) ?? 60,
+    minTradeWei: units(minTrade, 18),
+    maxTradeWei: units(maxTrade, 18),
+    marginTriggerE18: units(marginTrigger, 18),
+    marginTargetE18: units(marginTarget, 18),
+    hfTriggerE18: units(hfTrigger, 18),
+    hfTargetE18: units(hfTarget, 18),
+    maxSlippageBps: r.int('MAX_SLIPPAGE_BPS', '50', 1, 5_000) ?? 50,
+    includeNativeEth: r.bool('INCLUDE_NATIVE_ETH', false),
+    bandMode: r.choice('BAND_MODE', 'fixed', ['fixed', 'vol', 'ww']),
+  };
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !(value instanceof Secrets) && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}
+
+export function loadConfig(env: Env): KeeperConfig {
+  const r = new Reader(env);
+  const rpcUrls = readRpcUrls(r);
+  const live = rpcUrls.length > 0;
+  const venue = r.choice<HedgeVenueKind>('HEDGE_VENUE', 'perp', ['perp', 'aave']);
+  const { signer, secrets } = readSigner(r, live);
+  const addressesFile = r.string('ADDRESSES_FILE');
+  const addresses = readAddresses(r, live, venue, addressesFile);
+  const policy = readPolicy(r);
+  const guard = {
+    maxTradeWei: policy.maxTradeWei,
+    maxNotionalPerDayUsdE8: units(r.decimal('MAX_NOTIONAL_PER_DAY_USD', '1000000', { min: 0, above: true }), 8),
+    maxTopUpUnits: units(r.decimal('MAX_TOPUP_USDC', '100000', { min: 0, above: true }), 6),
+    maxGasPriceWei: units(r.decimal('MAX_GAS_PRICE_GWEI', '200', { min: 0, above: true }), 9),
+  };
+  const config: KeeperConfig = {
+    chain: { rpcUrls, devnet: !live, chainId: r.int('CHAIN_ID', undefined, 1, 2 ** 32) },
+    signer,
+    secrets,
+    addressesFile,
+    addresses,
+    perpMarketId: BigInt(r.int('PERP_MARKET_ID', '1', 0, 2 ** 32) ?? 1),
+    venue,
+    policy,
+    guard,
+    loop: {
+      tickMode: r.choice('TICK_MODE', 'block', ['block', 'interval']),
+      tickIntervalMs: r.int('TICK_INTERVAL_MS', '2000', 100, 3_600_000) ?? 2000,
+      logLevel: r.choice<LogLevel>('LOG_LEVEL', 'info', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+      logFormat: r.choice('LOG_FORMAT', 'auto', ['auto', 'json', 'pretty']),
+      dataDir: r.string('DATA_DIR', './data') ?? './data',
+      metricsPort: r.int('METRICS_PORT', undefined, 1, 65_535),
+    },
+  };
+  if (r.problems.length > 0) throw new ConfigError(r.problems);
+  return deepFreeze(config);
+}
+
+/**
+ * Fill the addresses the environment left empty from the devnet's addresses file (environment
+ * wins), and insist on the ones the venue needs. `fromFile` is whatever the file reader parsed.
+ */
+export function resolveAddresses(config: KeeperConfig, fromFile: Partial<Record<keyof ChainAddresses, string>>): ChainAddresses {
+  const problems: string[] = [];
+  const out = { ...config.addresses };
+  for (const key of Object.keys(ADDRESS_VARS) as (keyof ChainAddresses)[]) {
+    const v = fromFile[key];
+    if (out[key] !== null || v === undefined) continue;
+    if (isAddress(v)) out[key] = v as Address;
+    else problems.push(`${ADDRESS_VARS[key]}=(unset): the addresses file has an invalid ${key} (${v})`);
+  }
+  for (const key of requiredAddressKeys(config.venue)) {
+    if (out[key] === null) problems.push(`${ADDRESS_VARS[key]}=(unset): required with HEDGE_VENUE=${config.venue}, in the environment or the addresses file`);
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return Object.freeze(out) as ChainAddresses;
+}
+
+/** A JSON-safe view of the config for the `keeper.started` log line: bigints as strings, no secrets, RPC hosts only. */
+export function configSummary(config: KeeperConfig): Record<string, unknown> {
+  const origin = (u: string): string => {
+    try {
+      return new URL(u).origin;
+    } catch {
+      return REDACTED;
+    }
+  };
+  const plain = (v: unknown): unknown =>
+    typeof v === 'bigint' ? v.toString()
+      : v instanceof Secrets ? REDACTED
+      : Array.isArray(v) ? v.map(plain)
+      : v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, plain(x)]))
+      : v;
+  const summary = plain(config) as Record<string, unknown>;
+  summary['chain'] = { ...config.chain, rpcUrls: config.chain.rpcUrls.map(origin) };
+  return summary;
+}

@@ -44,7 +44,7 @@ function scale(baseDecimals: number, quoteDecimals: number): { num: bigint; den:
 }
 
 /**
- * Pool price as an oracle-style price: quote per base, 8 decimals, rounded down.
+ * Pool price as an oracle-style price: quote per base, 8 decimals, rounded to nearest.
  * token0 base: price = sqrtP^2 / 2^192 (token1 raw per token0 raw); token1 base: its inverse.
  */
 export function priceE8FromSqrtPriceX96(
@@ -56,7 +56,10 @@ export function priceE8FromSqrtPriceX96(
   if (sqrtPriceX96 <= 0n) throw new RangeError('sqrtPriceX96 must be positive');
   const { num, den } = scale(baseDecimals, quoteDecimals);
   const sq = sqrtPriceX96 * sqrtPriceX96;
-  return baseIsToken0 ? (sq * num) / (Q192 * den) : (Q192 * num) / (sq * den);
+  const [n, d] = baseIsToken0 ? [sq * num, Q192 * den] : [Q192 * num, sq * den];
+  // Nearest, not floor: the sqrt price is itself a floored square root, so flooring again would
+  // bias every reading down and make priceE8 -> sqrtPriceX96 -> priceE8 lose a unit.
+  return (2n * n + d) / (2n * d);
 }
 
 /** Inverse of `priceE8FromSqrtPriceX96` (floor sqrt), for pool initialization and swap limits. */
@@ -183,12 +186,14 @@ export interface TickRange {
   tickUpper: number;
 }
 
+/** Largest multiple of `spacing` <= tick (never -0, which would read oddly in logs and JSON). */
+function alignDown(tick: number, spacing: number): number {
+  return Math.floor(tick / spacing) * spacing + 0;
+}
+
 /** Widest usable range for a tick spacing (the "full range" position). */
 export function fullRangeTicks(tickSpacing: number): TickRange {
-  return {
-    tickLower: Math.ceil(MIN_TICK / tickSpacing) * tickSpacing,
-    tickUpper: Math.floor(MAX_TICK / tickSpacing) * tickSpacing,
-  };
+  return { tickLower: alignDown(MIN_TICK + tickSpacing - 1, tickSpacing), tickUpper: alignDown(MAX_TICK, tickSpacing) };
 }
 
 /**
@@ -212,7 +217,8 @@ export function ticksAroundPrice(
   const b = tickAtSqrtPriceX96(sqrtPriceX96FromPriceE8(highE8, baseIsToken0, baseDecimals, quoteDecimals));
   const full = fullRangeTicks(tickSpacing);
   return {
-    tickLower: Math.max(full.tickLower, Math.floor(Math.min(a, b) / tickSpacing) * tickSpacing),
-    tickUpper: Math.min(full.tickUpper, Math.ceil((Math.max(a, b) + 1) / tickSpacing) * tickSpacing),
+    tickLower: Math.max(full.tickLower, alignDown(Math.min(a, b), tickSpacing)),
+    // The upper tick must lie strictly above the tick holding the band's top price.
+    tickUpper: Math.min(full.tickUpper, alignDown(Math.max(a, b), tickSpacing) + tickSpacing),
   };
 }

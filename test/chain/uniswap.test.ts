@@ -1,3 +1,4 @@
+import { Decimal } from 'decimal.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPublicClient, createWalletClient, getAddress, http, maxUint256 } from 'viem';
 import { mnemonicToAccount } from 'viem/accounts';
@@ -48,7 +49,8 @@ async function deploy(c: DevnetClients, abi: typeof weth9Abi | typeof mockUsdcAb
   return getAddress(receipt.contractAddress);
 }
 
-const bps = (a: bigint, b: bigint) => (Number(a > b ? a - b : b - a) * 10_000) / Number(b);
+/** |a - b| / b in basis points. */
+const bps = (a: bigint, b: bigint) => new Decimal((a > b ? a - b : b - a).toString()).mul(10_000).div(b.toString()).toNumber();
 
 beforeAll(async () => {
   // The default 10k ETH is less than two $20M pools plus the arbitrage inventory.

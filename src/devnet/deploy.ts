@@ -1,0 +1,238 @@
+import { parseEther, type Address } from 'viem';
+import { erc20Abi } from 'viem';
+import { perpExchangeAbi, priceFeedAbi } from '../../contracts-abi/index.js';
+import { createAnvilTestClient, createClients, type Clients } from '../chain/clients.js';
+import { devnetAccount, type DevnetRole } from './accounts.js';
+import { deployAaveV3, seedAaveLiquidity, type AaveAddresses } from './aave.js';
+import { aavePoolAbi } from './aave-artifacts.js';
+import { deployCoreContracts } from './deploy-core.js';
+import {
+  createAndSeedPool,
+  deployUniswapV3,
+  fundWithTokens,
+  mintLpPosition,
+  swapExactInput,
+  poolTokens,
+  tickSpacingOf,
+  type UniswapDeployment,
+} from './uniswap.js';
+import { ticksAroundPrice } from '../spot/uniswap-math.js';
+
+/** Everything `npm run devnet` deploys; JSON-safe (the market id is a decimal string). */
+export interface DevnetAddresses {
+  chainId: number;
+  usdc: Address;
+  weth: Address;
+  ethUsdFeed: Address;
+  usdcUsdFeed: Address;
+  perp: Address;
+  perpMarketId: string;
+  uniswap: UniswapDeployment & { pool: Address; fee: number };
+  aave: AaveAddresses;
+  accounts: Record<DevnetRole, Address>;
+  demo: {
+    perp: { account: Address; lpTokenId: string };
+    aave: { account: Address; lpTokenId: string };
+  };
+}
+
+export const DEVNET_ETH_PRICE_E8 = 2_000n * 10n ** 8n;
+export const DEVNET_POOL_FEE = 500;
+
+/** The demo portfolio: wallet WETH and USDC, an LP position ±10% around the price. */
+const DEMO = {
+  walletWethWei: parseEther('5'),
+  usdcUnits: 100_000n * 10n ** 6n,
+  lpWethWei: parseEther('10'),
+  lpUsdcUnits: 20_000n * 10n ** 6n,
+  lpWidthPct: 10,
+  /** Perp margin as a fraction of the short's notional: 30% (trigger 15%, target 25%). */
+  perpMarginPct: 30n,
+  /** Aave health factor to open at: 1.6 (trigger 1.3, target 1.6). */
+  aaveHfE2: 160n,
+};
+
+function clientsFor(rpcUrl: string, role: DevnetRole): Clients {
+  return createClients({ rpcUrls: [rpcUrl], chainId: 31337, privateKey: devnetAccount(role).privateKey, pollingIntervalMs: 20 });
+}
+
+async function confirm(c: Clients, hash: Promise<`0x${string}`>, what: string): Promise<void> {
+  const receipt = await c.publicClient.waitForTransactionReceipt({ hash: await hash });
+  if (receipt.status !== 'success') throw new Error(`devnet: ${what} reverted (${receipt.transactionHash})`);
+}
+
+/** Wallet tokens + an LP position for a demo account; returns the position's base amount. */
+async function fundDemoSpot(
+  c: Clients,
+  owner: Clients,
+  a: { weth: Address; usdc: Address; uniswap: UniswapDeployment },
+): Promise<{ tokenId: bigint; spotWethWei: bigint }> {
+  const account = c.walletClient.account.address;
+  await confirm(
+    owner,
+    owner.walletClient.writeContract({ address: a.usdc, abi: erc20MintAbi, functionName: 'mint', args: [account, DEMO.usdcUnits] }),
+    'demo USDC mint',
+  );
+  await fundWithTokens(c, { weth: a.weth, usdc: a.usdc, wethWei: DEMO.walletWethWei + DEMO.lpWethWei, usdcUnits: 0n });
+  const { baseIsToken0 } = poolTokens(a.weth, a.usdc);
+  const range = ticksAroundPrice(DEVNET_ETH_PRICE_E8, DEMO.lpWidthPct, tickSpacingOf(DEVNET_POOL_FEE), baseIsToken0);
+  const lp = await mintLpPosition(c, {
+    positionManager: a.uniswap.positionManager,
+    weth: a.weth,
+    usdc: a.usdc,
+    fee: DEVNET_POOL_FEE,
+    ...range,
+    amountWethWei: DEMO.lpWethWei,
+    amountUsdcUnits: DEMO.lpUsdcUnits,
+  });
+  const walletWeth = await c.publicClient.readContract({ address: a.weth, abi: erc20Abi, functionName: 'balanceOf', args: [account] });
+  return { tokenId: lp.tokenId, spotWethWei: walletWeth + lp.amountWethWei };
+}
+
+const erc20MintAbi = [
+  {
+    type: 'function',
+    name: 'mint',
+    stateMutability: 'nonpayable',
+    inputs: [
+      { name: 'to', type: 'address' },
+      { name: 'amount', type: 'uint256' },
+    ],
+    outputs: [],
+  },
+] as const;
+
+/** Short the spot delta on the perp exchange with margin = 30% of notional. */
+async function openPerpHedge(c: Clients, perp: Address, usdc: Address, marketId: bigint, spotWethWei: bigint): Promise<void> {
+  const notionalUnits = (spotWethWei * DEVNET_ETH_PRICE_E8) / 10n ** 20n;
+  const marginUnits = (notionalUnits * DEMO.perpMarginPct) / 100n;
+  await confirm(c, c.walletClient.writeContract({ address: usdc, abi: erc20Abi, functionName: 'approve', args: [perp, marginUnits] }), 'approve');
+  await confirm(
+    c,
+    c.walletClient.writeContract({ address: perp, abi: perpExchangeAbi, functionName: 'deposit', args: [marketId, marginUnits] }),
+    'perp deposit',
+  );
+  const acceptable = (DEVNET_ETH_PRICE_E8 * 99n) / 100n;
+  await confirm(
+    c,
+    c.walletClient.writeContract({ address: perp, abi: perpExchangeAbi, functionName: 'trade', args: [marketId, -spotWethWei, acceptable] }),
+    'perp short',
+  );
+}
+
+/** Supply USDC for HF 1.6 at the opening debt, borrow the spot delta in WETH and sell it for USDC. */
+async function openAaveHedge(
+  c: Clients,
+  a: { aave: AaveAddresses; weth: Address; usdc: Address; uniswap: UniswapDeployment },
+  spotWethWei: bigint,
+): Promise<void> {
+  const debtUsdE8 = (spotWethWei * DEVNET_ETH_PRICE_E8) / 10n ** 18n;
+  // HF = collateral * 0.80 / debt  =>  collateral = HF * debt / 0.80
+  const collateralUnits = (debtUsdE8 * DEMO.aaveHfE2 * 10n ** 6n) / (80n * 10n ** 8n);
+  const me = c.walletClient.account.address;
+  await confirm(c, c.walletClient.writeContract({ address: a.usdc, abi: erc20Abi, functionName: 'approve', args: [a.aave.pool, collateralUnits] }), 'approve');
+  await confirm(
+    c,
+    c.walletClient.writeContract({ address: a.aave.pool, abi: aavePoolAbi, functionName: 'supply', args: [a.usdc, collateralUnits, me, 0] }),
+    'aave supply',
+  );
+  await confirm(
+    c,
+    c.walletClient.writeContract({ address: a.aave.pool, abi: aavePoolAbi, functionName: 'borrow', args: [a.weth, spotWethWei, 2n, 0, me] }),
+    'aave borrow',
+  );
+  await swapExactInput(c, a.uniswap.swapRouter, {
+    tokenIn: a.weth,
+    tokenOut: a.usdc,
+    fee: DEVNET_POOL_FEE,
+    amountIn: spotWethWei,
+  });
+}
+
+/**
+ * Deploy the whole devnet on a fresh anvil (automine): tokens, feeds, the perp exchange,
+ * Multicall3, Uniswap V3 with a deep WETH/USDC pool, Aave V3, and two hedged demo portfolios.
+ */
+export async function deployDevnet(rpcUrl: string): Promise<DevnetAddresses> {
+  const test = createAnvilTestClient(rpcUrl);
+  const deployer = clientsFor(rpcUrl, 'deployer');
+  const maker = clientsFor(rpcUrl, 'marketMaker');
+  // The pool's depth needs more ETH than anvil's default 10,000 per account.
+  for (const role of ['deployer', 'marketMaker'] as const) {
+    await test.setBalance({ address: devnetAccount(role).address, value: parseEther('1000000') });
+  }
+
+  const core = await deployCoreContracts(deployer, { ethPriceE8: DEVNET_ETH_PRICE_E8 });
+
+  const uni = await deployUniswapV3(deployer, { weth: core.weth });
+  const { pool } = await createAndSeedPool(deployer, {
+    uniswap: uni,
+    weth: core.weth,
+    usdc: core.usdc,
+    fee: DEVNET_POOL_FEE,
+    priceE8: DEVNET_ETH_PRICE_E8,
+    liquidityUsd: 20_000_000n,
+  });
+
+  const aave = await deployAaveV3(deployer, {
+    usdc: core.usdc,
+    weth: core.weth,
+    usdcFeed: core.usdcUsdFeed,
+    wethFeed: core.ethUsdFeed,
+    treasury: devnetAccount('deployer').address,
+  });
+  await seedAaveLiquidity(deployer, {
+    aave,
+    weth: core.weth,
+    usdc: core.usdc,
+    supplier: devnetAccount('marketMaker').address,
+    amountWethWei: parseEther('2000'),
+    amountUsdcUnits: 5_000_000n * 10n ** 6n,
+  }).catch(async (err: unknown) => {
+    throw new Error('devnet: seeding Aave liquidity failed', { cause: err });
+  });
+
+  // The market maker's inventory for arbitraging the pool to the feed.
+  await confirm(
+    deployer,
+    deployer.walletClient.writeContract({ address: core.usdc, abi: erc20MintAbi, functionName: 'mint', args: [maker.walletClient.account.address, 10_000_000n * 10n ** 6n] }),
+    'maker USDC mint',
+  );
+  await fundWithTokens(maker, { weth: core.weth, usdc: core.usdc, wethWei: parseEther('5000'), usdcUnits: 0n });
+
+  const spotAddrs = { weth: core.weth, usdc: core.usdc, uniswap: uni };
+  const perpDemo = clientsFor(rpcUrl, 'perpDemo');
+  const perpSpot = await fundDemoSpot(perpDemo, deployer, spotAddrs);
+  await openPerpHedge(perpDemo, core.perp, core.usdc, core.perpMarketId, perpSpot.spotWethWei);
+
+  const aaveDemo = clientsFor(rpcUrl, 'aaveDemo');
+  const aaveSpot = await fundDemoSpot(aaveDemo, deployer, spotAddrs);
+  await openAaveHedge(aaveDemo, { ...spotAddrs, aave }, aaveSpot.spotWethWei);
+
+  const roles = ['deployer', 'perpDemo', 'marketMaker', 'liquidator', 'aaveDemo'] as const;
+  return {
+    chainId: 31337,
+    usdc: core.usdc,
+    weth: core.weth,
+    ethUsdFeed: core.ethUsdFeed,
+    usdcUsdFeed: core.usdcUsdFeed,
+    perp: core.perp,
+    perpMarketId: core.perpMarketId.toString(),
+    uniswap: { ...uni, pool, fee: DEVNET_POOL_FEE },
+    aave,
+    accounts: Object.fromEntries(roles.map((r) => [r, devnetAccount(r).address])) as Record<DevnetRole, Address>,
+    demo: {
+      perp: { account: devnetAccount('perpDemo').address, lpTokenId: perpSpot.tokenId.toString() },
+      aave: { account: devnetAccount('aaveDemo').address, lpTokenId: aaveSpot.tokenId.toString() },
+    },
+  };
+}
+
+/** Re-stamp the feeds at their current answers, so a dump loaded later is not stale. */
+export async function refreshFeeds(rpcUrl: string, a: Pick<DevnetAddresses, 'ethUsdFeed' | 'usdcUsdFeed'>): Promise<void> {
+  const deployer = clientsFor(rpcUrl, 'deployer');
+  for (const feed of [a.ethUsdFeed, a.usdcUsdFeed]) {
+    const answer = await deployer.publicClient.readContract({ address: feed, abi: priceFeedAbi, functionName: 'latestAnswer' });
+    await confirm(deployer, deployer.walletClient.writeContract({ address: feed, abi: priceFeedAbi, functionName: 'setPrice', args: [answer] }), 'feed refresh');
+  }
+}

@@ -186,6 +186,7 @@ contract PerpExchange is Owned {
         }
         Market storage m = _market(marketId);
         _accrue(marketId, m, _accrualPrice(m));
+        m.lastFundingTime = uint48(block.timestamp);
         m.fundingRatePerSecE18 = int128(ratePerSecondE18);
         emit FundingRateSet(marketId, ratePerSecondE18);
     }
@@ -274,8 +275,10 @@ contract PerpExchange is Owned {
     }
 
     /// @notice Close an account whose margin ratio is under maintenance, at the oracle price. The
-    ///         caller earns 1% of the closed notional (capped at the account's value); what is left
-    ///         stays as the account's margin; a negative value is bad debt absorbed by the house.
+    ///         caller earns 1% of the closed notional, taken from the account's value as far as it
+    ///         goes; what is left stays as the account's margin. What the account cannot cover (its
+    ///         negative value plus any unpaid penalty) is bad debt paid by the house, as an insurance
+    ///         fund would: a bankrupt account is still worth liquidating.
     /// @return penaltyUnits USDC sent to the caller.
     function liquidate(address account, uint256 marketId) external nonReentrant returns (uint256 penaltyUnits) {
         Market storage m = _market(marketId);
@@ -447,8 +450,11 @@ contract PerpExchange is Owned {
         return m.fundingIndex + rate * int256(elapsed) * int256(priceE8);
     }
 
+    /// @dev Without a rate the index cannot move, so nothing is written: the gas of deposits and
+    ///      trades then does not depend on the block timestamp (an estimate made in one second
+    ///      stays valid in the next). setFundingRate restarts the clock.
     function _accrue(uint256 marketId, Market storage m, uint256 priceE8) private {
-        if (m.lastFundingTime == block.timestamp) return;
+        if (m.fundingRatePerSecE18 == 0 || m.lastFundingTime == block.timestamp) return;
         int256 index = _indexAt(m, priceE8);
         if (index != m.fundingIndex) {
             m.fundingIndex = PerpMath.toInt128(index);
@@ -480,10 +486,7 @@ contract PerpExchange is Owned {
         int256 value = int256(pos.marginUnits) + l.realizedPnlUnits;
         uint256 ratio = PerpMath.marginRatio(value, l.sizeWei, priceE8);
         if (ratio >= MAINTENANCE_MARGIN_RATIO_E18) revert NotLiquidatable(ratio, MAINTENANCE_MARGIN_RATIO_E18);
-        if (value > 0) {
-            l.penaltyUnits = PerpMath.ceilDiv(PerpMath.notional(l.sizeWei, priceE8) * LIQUIDATION_PENALTY_BPS, BPS);
-            if (l.penaltyUnits > uint256(value)) l.penaltyUnits = uint256(value);
-        }
+        l.penaltyUnits = PerpMath.ceilDiv(PerpMath.notional(l.sizeWei, priceE8) * LIQUIDATION_PENALTY_BPS, BPS);
         l.remainingMarginUnits = value - int256(l.penaltyUnits);
         if (l.remainingMarginUnits < 0) {
             l.badDebtUnits = uint256(-l.remainingMarginUnits);

@@ -4,6 +4,7 @@
  * its ETH-USD market and a seeded house. The wallet client's account becomes the owner of
  * everything (USDC minter, feed updater, exchange admin).
  */
+import { getAddress } from 'viem';
 import type { Abi, Account, Chain, Hex, PublicClient, Transport, WalletClient } from 'viem';
 import type { Address } from '../core/types.js';
 import {
@@ -69,7 +70,7 @@ async function deploy(
   });
   const address = await waitOk(clients, hash, `deploying ${what}`);
   if (!address) throw new Error(`devnet deploy: ${what} has no contract address (tx ${hash})`);
-  return address;
+  return getAddress(address);
 }
 
 async function send(

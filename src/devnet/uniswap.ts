@@ -44,19 +44,14 @@ export const devnetTokenAbi = parseAbi([
 
 const require = createRequire(import.meta.url);
 
-interface Artifact {
-  abi: Abi;
-  bytecode: Hex;
-}
-
 /** `account` and `chain` for every write, so viem never guesses either. */
 function signer(clients: DevnetClients) {
   return { account: clients.walletClient.account, chain: clients.walletClient.chain } as const;
 }
 
-function artifact(path: string): Artifact {
-  const json = require(path) as { abi: Abi; bytecode: Hex };
-  return { abi: json.abi, bytecode: json.bytecode };
+/** An npm artifact (hardhat format, no libraries to link for these four contracts). */
+function artifact(path: string): { abi: Abi; bytecode: Hex } {
+  return require(path) as { abi: Abi; bytecode: Hex };
 }
 
 /** Devnet-only: no deadline, the chain's clock may be moved by tests. */

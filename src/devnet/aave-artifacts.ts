@@ -265,9 +265,12 @@ export const aavePoolAbi = parseAbi([
   'function getReserveNormalizedVariableDebt(address asset) view returns (uint256)',
 ]);
 
-/** The stand-in test tokens (`MintableERC20`, `WETH9Mocked`) share this surface with our MockUSDC / WETH9. */
+/**
+ * The token surface the devnet helpers use: our MockUSDC / WETH9 and Aave's `MintableERC20` / `WETH9Mocked`
+ * all have it (the mocks' `mint` also returns a bool, which nothing reads).
+ */
 export const aaveMockTokenAbi = parseAbi([
-  'function mint(address account, uint256 value) returns (bool)',
+  'function mint(address account, uint256 value)',
   'function deposit() payable',
   'function approve(address spender, uint256 amount) returns (bool)',
   'function balanceOf(address account) view returns (uint256)',
@@ -282,5 +285,4 @@ export const AAVE_ABI_SUBSETS: ReadonlyArray<readonly [artifact: string, abi: Ab
   ['AaveOracle', aaveOracleAbi],
   ['AaveProtocolDataProvider', aaveDataProviderAbi],
   ['Pool', aavePoolAbi],
-  ['WETH9Mocked', aaveMockTokenAbi],
 ];

@@ -4,6 +4,7 @@ import {
   createTestClient,
   createWalletClient,
   encodeErrorResult,
+  encodeFunctionData,
   getAddress,
   http,
   maxUint256,
@@ -37,6 +38,8 @@ import {
   wadDiv,
 } from '../../src/venues/aave-math.js';
 
+import { mockUsdcAbi, mockUsdcBytecode, priceFeedAbi, priceFeedBytecode, weth9Abi, weth9Bytecode } from '../../contracts-abi/index.js';
+
 const MNEMONIC = 'test test test test test test test test test test test junk';
 const account = (i: number) => mnemonicToAccount(MNEMONIC, { addressIndex: i });
 const deployer = account(0);
@@ -48,9 +51,6 @@ const treasury = account(9).address;
 const E8 = 10n ** 8n;
 const WAD = 10n ** 18n;
 const USDC = 10n ** 6n;
-// MockAggregator (an Aave test mock) stands in for our PriceFeed until contracts-abi/ lands: no setter, so a
-// price move is a new aggregator plus AaveOracle.setAssetSources (works on any chain, not only anvil).
-const mockAggregatorAbi = parseAbi(['function latestAnswer() view returns (int256)']);
 
 describe('decodeAaveError / Aave math (pure)', () => {
   it('maps codes from Errors.sol, raw revert data and node messages', () => {
@@ -111,17 +111,17 @@ describe('Aave V3 on anvil', () => {
     return receipt.blockNumber;
   }
 
-  async function deployMock(name: string, args: readonly unknown[]): Promise<Address> {
-    const art = loadAaveArtifact(name);
-    const hash = await clients.walletClient.deployContract({ abi: art.abi as Abi, bytecode: art.bytecode, args });
+  /** Our own contracts (contracts-abi/), the ones the devnet deploys. */
+  async function deployOurs(abi: Abi, bytecode: `0x${string}`, args: readonly unknown[]): Promise<Address> {
+    const hash = await clients.walletClient.deployContract({ abi, bytecode, args });
     const receipt = await publicClient.waitForTransactionReceipt({ hash });
-    if (!receipt.contractAddress) throw new Error(`${name} not deployed`);
+    if (!receipt.contractAddress) throw new Error('not deployed');
     return getAddress(receipt.contractAddress);
   }
 
   async function setPrice(asset: Address, priceE8: bigint): Promise<void> {
-    const feed = await deployMock('MockAggregator', [priceE8]);
-    await confirm(await clients.walletClient.writeContract({ address: aave.oracle, abi: aaveOracleAbi, functionName: 'setAssetSources', args: [[asset], [feed]] }));
+    const feed = asset === weth ? wethFeed : usdcFeed;
+    await confirm(await clients.walletClient.writeContract({ address: feed, abi: priceFeedAbi, functionName: 'setPrice', args: [priceE8] }));
   }
 
   /** Aave's account data and our recomputation from balances, prices and LT, all at one block. */
@@ -145,10 +145,10 @@ describe('Aave V3 on anvil', () => {
     // not there on the first look would otherwise wait a whole 4 s polling interval.
     publicClient = createPublicClient({ chain: foundry, transport: http(anvil.rpcUrl), cacheTime: 0, pollingInterval: 50 });
     clients = { publicClient, walletClient: wallet(deployer) };
-    usdc = await deployMock('MintableERC20', ['USD Coin', 'USDC', 6]);
-    weth = await deployMock('WETH9Mocked', []);
-    usdcFeed = await deployMock('MockAggregator', [1n * E8]);
-    wethFeed = await deployMock('MockAggregator', [2000n * E8]);
+    usdc = await deployOurs(mockUsdcAbi, mockUsdcBytecode, []);
+    weth = await deployOurs(weth9Abi, weth9Bytecode, []);
+    usdcFeed = await deployOurs(priceFeedAbi, priceFeedBytecode, [8, 'USDC / USD', 1n * E8, deployer.address]);
+    wethFeed = await deployOurs(priceFeedAbi, priceFeedBytecode, [8, 'ETH / USD', 2000n * E8, deployer.address]);
     aave = await deployAaveV3(clients, { usdc, weth, usdcFeed, wethFeed, treasury, onStats: (s) => (stats = s) });
     await seedAaveLiquidity(clients, { aave, weth, usdc, supplier, amountWethWei: 50n * WAD, amountUsdcUnits: 100_000n * USDC });
 
@@ -181,7 +181,7 @@ describe('Aave V3 on anvil', () => {
     expect(await publicClient.readContract({ ...p, functionName: 'getPoolDataProvider' })).toBe(aave.dataProvider);
     expect(await publicClient.readContract({ address: aave.oracle, abi: aaveOracleAbi, functionName: 'getSourceOfAsset', args: [weth] })).toBe(wethFeed);
     expect(await publicClient.readContract({ address: aave.oracle, abi: aaveOracleAbi, functionName: 'getAssetPrice', args: [weth] })).toBe(2000n * E8);
-    expect(await publicClient.readContract({ address: wethFeed, abi: mockAggregatorAbi, functionName: 'latestAnswer' })).toBe(2000n * E8);
+    expect(await publicClient.readContract({ address: wethFeed, abi: priceFeedAbi, functionName: 'latestAnswer' })).toBe(2000n * E8);
     for (const token of [aave.aUsdc, aave.variableDebtUsdc, aave.aWeth, aave.variableDebtWeth]) {
       expect((await publicClient.getCode({ address: token }))?.length ?? 0).toBeGreaterThan(2);
     }
@@ -236,6 +236,10 @@ describe('Aave V3 on anvil', () => {
     });
     const err = await liquidate.then(() => undefined, (e: unknown) => e);
     expect(decodeAaveError(err)).toMatchObject({ code: '45', name: 'HEALTH_FACTOR_NOT_BELOW_THRESHOLD' });
+    // The same revert through a raw eth_call (the path the deploy pipeline's diagnostics take).
+    const data = encodeFunctionData({ abi: aavePoolAbi, functionName: 'liquidationCall', args: [usdc, weth, user.address, maxUint256, false] });
+    const raw = await publicClient.call({ account: liquidator.address, to: aave.pool, data }).then(() => undefined, (e: unknown) => e);
+    expect(decodeAaveError(raw)?.code).toBe('45');
     const borrow = publicClient.simulateContract({
       account: user, address: aave.pool, abi: aavePoolAbi, functionName: 'borrow', args: [weth, WAD, AAVE_VARIABLE_RATE_MODE, 0, user.address],
     });

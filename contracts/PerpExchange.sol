@@ -69,7 +69,7 @@ contract PerpExchange is PerpExchangeBase {
     /// @param amountUnits USDC units, pulled with transferFrom.
     function fundHouse(uint256 amountUnits) external onlyOwner nonReentrant {
         if (amountUnits == 0) revert ZeroAmount();
-        int256 newHouse = houseBalance + int256(amountUnits);
+        int256 newHouse = houseBalance + PerpMath.toInt256(amountUnits);
         houseBalance = newHouse;
         emit HouseFunded(msg.sender, amountUnits, newHouse);
         _pull(msg.sender, amountUnits);
@@ -84,7 +84,7 @@ contract PerpExchange is PerpExchangeBase {
         Market storage m = _market(marketId);
         Position storage pos = positions[msg.sender][marketId];
         _settleFunding(msg.sender, marketId, m, pos, _accrualPrice(m));
-        int128 newMargin = PerpMath.toInt128(int256(pos.marginUnits) + int256(amountUnits));
+        int128 newMargin = PerpMath.toInt128(int256(pos.marginUnits) + PerpMath.toInt256(amountUnits));
         pos.marginUnits = newMargin;
         emit Deposited(msg.sender, marketId, amountUnits, newMargin);
         _pull(msg.sender, amountUnits);

@@ -58,6 +58,11 @@ library PerpMath {
         return uint256(accountValue) * 1e18 / notional(size, priceE8);
     }
 
+    function toInt256(uint256 x) internal pure returns (int256) {
+        if (x > uint256(type(int256).max)) revert CastOverflow();
+        return int256(x);
+    }
+
     function toInt128(int256 x) internal pure returns (int128) {
         if (x < type(int128).min || x > type(int128).max) revert CastOverflow();
         return int128(x);

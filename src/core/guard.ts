@@ -1,5 +1,5 @@
 import type { Action, Address, GuardPolicy, GuardState, GuardVerdict } from './types.js';
-import { absBig, e8ToDecimal, fmtEth, fmtUsdc, weiToUsdE8 } from './format.js';
+import { absBig, e8ToDecimal, fmtUsdc, weiToDecimal, weiToUsdE8 } from './format.js';
 
 /**
  * Deny-by-default checks on each action, independent of the planner: whatever plan() computed,
@@ -27,6 +27,11 @@ export function initialGuardState(nowSec: number): GuardState {
 /** Notional already spent on the day of nowSec (0 when the state belongs to an earlier day). */
 export function notionalSpentTodayUsdE8(state: GuardState, nowSec: number): bigint {
   return state.day === utcDay(nowSec) ? state.notionalTodayUsdE8 : 0n;
+}
+
+/** Full precision: a refusal by one wei must show that wei. */
+function exactEth(wei: bigint): string {
+  return `${weiToDecimal(wei).toFixed()} ETH`;
 }
 
 function fmtUsdE8(usdE8: bigint): string {
@@ -65,7 +70,7 @@ function checkHedge(sizeDeltaWei: bigint, policy: GuardPolicy, state: GuardState
   if (sizeWei === 0n) return { ok: false, reason: 'hedge trade of zero size' };
   if (ctx.priceE8 <= 0n) return { ok: false, reason: `no usable oracle price (${ctx.priceE8}) to value the trade` };
   if (sizeWei > policy.maxTradeWei) {
-    return { ok: false, reason: `trade ${fmtEth(sizeWei)} exceeds the per-trade cap ${fmtEth(policy.maxTradeWei)}` };
+    return { ok: false, reason: `trade ${exactEth(sizeWei)} exceeds the per-trade cap ${exactEth(policy.maxTradeWei)}` };
   }
   const notionalUsdE8 = weiToUsdE8(sizeWei, ctx.priceE8);
   const spentUsdE8 = notionalSpentTodayUsdE8(state, ctx.nowSec);

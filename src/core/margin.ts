@@ -90,6 +90,22 @@ export function currentRatioE18(account: HedgeAccount, priceE8: bigint, quotePri
 }
 
 /**
+ * Would the venue accept a trade that grows the hedge to sizeAfterWei? Perp: the margin ratio
+ * after the trade must stay >= the initial ratio. Aave: the debt after the borrow must stay
+ * within collateral * LTV. A trade that shrinks the hedge is always accepted.
+ */
+export function increaseAllowed(account: HedgeAccount, s: CollateralScenario): boolean {
+  const before = hedgeSizeWei(account);
+  if (absBig(s.sizeAfterWei) <= absBig(before) && (s.sizeAfterWei === 0n || (s.sizeAfterWei < 0n) === (before < 0n))) {
+    return true;
+  }
+  if (account.venue === 'perp') return ratioAfter(account, s) >= account.initialRatioE18;
+  const debtAfterWei = s.sizeAfterWei < 0n ? -s.sizeAfterWei : 0n;
+  const collateralBaseE8 = aaveBaseValueE8(account.collateralUnits + (s.extraCollateralUnits ?? 0n), s.quotePriceE8 ?? E8, 6n);
+  return (debtAfterWei * s.priceE8) / E18 <= (collateralBaseE8 * account.ltvBps) / BPS;
+}
+
+/**
  * USDC units to add so the ratio after trading to sizeAfterWei is >= targetRatioE18 (perp: after
  * the taker fee of that trade). Rounded up; 0 when the target is already met.
  */

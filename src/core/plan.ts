@@ -1,6 +1,6 @@
 import type { Action, Assessment, HedgePolicy, Plan, PolicyState } from './types.js';
-import { MAX_UINT256, absBig, e18ToDecimal, fmtEth, fmtRatioE18, fmtUsdc } from './format.js';
-import { ratioAfter, topUpToReach } from './margin.js';
+import { MAX_UINT256, absBig, e18ToDecimal, fmtEth, fmtRatioE18, fmtUsdc, maxBig, minBig } from './format.js';
+import { increaseAllowed, ratioAfter, topUpToReach } from './margin.js';
 import { cooldownRemainingSec, returnLevelWei, tradeBackWei } from './policy.js';
 
 /**
@@ -18,7 +18,8 @@ export function plan(
   nowSec: number,
 ): { plan: Plan; state: PolicyState } {
   const skipped: string[] = [];
-  const hedge = decideHedge(a, state, policy, nowSec, skipped);
+  let hedge = decideHedge(a, state, policy, nowSec, skipped);
+  if (hedge && !venueWouldAccept(a, hedge.sizeDeltaWei, skipped)) hedge = null;
   const sizeAfterWei = a.hedgeDeltaWei + (hedge?.sizeDeltaWei ?? 0n);
   const topUp = decideTopUp(a, sizeAfterWei, hedge !== null, skipped);
   const actions: Action[] = [];
@@ -81,6 +82,27 @@ function decideHedge(
     `${where} outside band ${fmtEth(a.bandWei)}: ${what} to leave <= ${fmtEth(keepWei)} ` +
     `(hysteresis ${pct(policy.hysteresisE18)})` + (notes.length ? `; ${notes.join('; ')}` : '');
   return { kind: 'adjustHedge', sizeDeltaWei, reason };
+}
+
+/**
+ * A trade that grows the hedge must pass the venue's opening check (perp initial margin, Aave
+ * LTV) even after the largest top-up the wallet allows; otherwise it would only revert.
+ */
+function venueWouldAccept(a: Assessment, sizeDeltaWei: bigint, skipped: string[]): boolean {
+  const c = a.collateral;
+  const sizeAfterWei = a.hedgeDeltaWei + sizeDeltaWei;
+  const neededUnits = topUpToReach(a.hedge, c.targetRatioE18, a.priceE8, sizeAfterWei, a.quotePriceE8);
+  const extraCollateralUnits = minBig(neededUnits, maxBig(a.walletUsdcUnits, 0n));
+  const scenario = { sizeAfterWei, priceE8: a.priceE8, quotePriceE8: a.quotePriceE8, extraCollateralUnits };
+  if (increaseAllowed(a.hedge, scenario)) return true;
+  const rule = a.hedge.venue === 'perp'
+    ? `margin ratio ${fmtRatioE18(ratioAfter(a.hedge, scenario))} under the initial ${fmtRatioE18(a.hedge.initialRatioE18)}`
+    : `debt over collateral * LTV ${Number(a.hedge.ltvBps) / 100}%`;
+  skipped.push(
+    `venue would refuse: ${sizeDeltaWei < 0n ? 'sell' : 'buy'} ${fmtEth(absBig(sizeDeltaWei))} leaves ${rule} ` +
+      `even with ${fmtUsdc(extraCollateralUnits)} added`,
+  );
+  return false;
 }
 
 type TopUpAction = Extract<Action, { kind: 'topUp' }>;

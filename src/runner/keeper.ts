@@ -1,0 +1,138 @@
+import type { Logger } from 'pino';
+import type { Hex } from 'viem';
+import type { ChainAddresses, KeeperConfig } from '../config.js';
+import type { Address, HedgeVenueKind } from '../core/types.js';
+import { initialPolicyState } from '../core/policy.js';
+import { initialGuardState } from '../core/guard.js';
+import { createClients, type Clients, type TransportOptions } from '../chain/clients.js';
+import { createExecutor } from '../chain/executor.js';
+import { createSnapshotReader, type SnapshotReader } from '../chain/snapshot.js';
+import { createPerpVenue } from '../venues/perp.js';
+import type { HedgeVenue } from '../venues/types.js';
+import { createLoop, type Loop } from './loop.js';
+import { tick, type RunnerState, type TickDeps, type TickResult } from './tick.js';
+
+export interface KeeperOptions {
+  config: KeeperConfig;
+  /** The RPCs this keeper talks to (the configured ones, the embedded devnet, or a fork). */
+  rpcUrls: readonly string[];
+  chainId: number;
+  privateKey: Hex;
+  addresses: ChainAddresses;
+  logger: Logger;
+  dryRun: boolean;
+  transport?: TransportOptions;
+  /** Extra hooks into the tick (sanity checks, risk figures); see TickDeps. */
+  hooks?: Pick<TickDeps, 'checkSanity' | 'riskFigures'>;
+  /** Called after every tick (metrics, journal, tests). */
+  onTick?: (result: TickResult) => void;
+}
+
+export interface Keeper {
+  readonly account: Address;
+  readonly clients: Clients;
+  readonly venue: HedgeVenue;
+  readonly reader: SnapshotReader;
+  readonly state: RunnerState;
+  tickOnce(blockNumber?: bigint): Promise<TickResult>;
+  /** Tick until stop() (or maxTicks); resolves when stopped. */
+  run(opts?: { maxTicks?: number }): Promise<void>;
+  /** Finish the in-flight tick (and its transactions), then stop. */
+  stop(): Promise<void>;
+}
+
+export async function createVenue(
+  kind: HedgeVenueKind,
+  addresses: ChainAddresses,
+  config: KeeperConfig,
+  clients: Clients,
+): Promise<HedgeVenue> {
+  if (kind === 'perp') {
+    if (!addresses.perpExchange) throw new Error('HEDGE_VENUE=perp needs PERP_EXCHANGE');
+    return createPerpVenue({ exchange: addresses.perpExchange, marketId: config.perpMarketId, usdc: addresses.usdc });
+  }
+  throw new Error('HEDGE_VENUE=aave: the Aave venue is not wired yet');
+}
+
+export async function createKeeper(opts: KeeperOptions): Promise<Keeper> {
+  const { config, addresses, logger } = opts;
+  const clients = createClients({
+    rpcUrls: opts.rpcUrls,
+    chainId: opts.chainId,
+    privateKey: opts.privateKey,
+    transport: opts.transport,
+  });
+  const account = clients.walletClient.account.address;
+  const venue = await createVenue(config.venue, addresses, config, clients);
+  const reader = createSnapshotReader({
+    publicClient: clients.publicClient,
+    account,
+    venue,
+    addresses: {
+      oracleFeed: addresses.oracleFeed,
+      usdcFeed: addresses.usdcFeed,
+      weth: addresses.weth,
+      usdc: addresses.usdc,
+      positionManager: addresses.uniswapPositionManager,
+      pool: addresses.uniswapPool,
+    },
+  });
+  const executor = createExecutor({ clients, logger, allowList: venue.allowList(), dryRun: opts.dryRun });
+  let state: RunnerState = { policy: initialPolicyState(), guard: initialGuardState(Math.floor(Date.now() / 1000)) };
+  let pinnedBlock: bigint | undefined;
+
+  const deps: TickDeps = {
+    readSnapshot: () => reader.read(pinnedBlock),
+    policy: config.policy,
+    guard: config.guard,
+    logger,
+    ...opts.hooks,
+    async execute(action, assessment, snapshot) {
+      const txs = await venue.buildTxs(action, {
+        account,
+        publicClient: clients.publicClient,
+        oracle: snapshot.oracle,
+        maxSlippageBps: config.policy.maxSlippageBps,
+        blockNumber: assessment.blockNumber,
+      });
+      return executor.run(txs, { action: action.kind, block: assessment.blockNumber });
+    },
+  };
+
+  async function tickOnce(blockNumber?: bigint): Promise<TickResult> {
+    pinnedBlock = blockNumber;
+    const result = await tick(deps, state);
+    state = result.state;
+    opts.onTick?.(result);
+    return result;
+  }
+
+  let loop: Loop | null = null;
+  return {
+    account,
+    clients,
+    venue,
+    reader,
+    get state() {
+      return state;
+    },
+    tickOnce,
+    async run(runOpts = {}) {
+      loop = createLoop({
+        mode: config.loop.tickMode,
+        intervalMs: config.loop.tickIntervalMs,
+        pollMs: Math.min(config.loop.tickIntervalMs, 1_000),
+        getBlockNumber: () => clients.publicClient.getBlockNumber({ cacheTime: 0 }),
+        runTick: async (block) => {
+          await tickOnce(block);
+        },
+        logger,
+        maxTicks: runOpts.maxTicks,
+      });
+      await loop.run();
+    },
+    async stop() {
+      await loop?.stop();
+    },
+  };
+}

@@ -1,0 +1,139 @@
+import type { Logger } from 'pino';
+import { assess } from '../core/assess.js';
+import { plan } from '../core/plan.js';
+import { checkAction, recordAction } from '../core/guard.js';
+import { fmtEth, fmtPriceE8 } from '../core/format.js';
+import type { Action, Assessment, GuardPolicy, GuardState, HedgePolicy, Plan, PolicyState, Snapshot } from '../core/types.js';
+import type { TxOutcome } from '../chain/executor.js';
+
+/** What the runner keeps between ticks. */
+export interface RunnerState {
+  policy: PolicyState;
+  guard: GuardState;
+}
+
+/** Every I/O the tick needs, passed in (DESIGN: tick(deps) is tested with stubs). */
+export interface TickDeps {
+  readSnapshot(): Promise<Snapshot>;
+  /** Carry out one action; returns one outcome per transaction it sent or simulated. */
+  execute(action: Action, assessment: Assessment, snapshot: Snapshot): Promise<TxOutcome[]>;
+  policy: HedgePolicy;
+  guard: GuardPolicy;
+  logger: Logger;
+  /**
+   * Oracle and market sanity: a reason puts the keeper in safe mode (no hedging, top-ups
+   * still allowed). Default: always sane.
+   */
+  checkSanity?(snapshot: Snapshot, assessment: Assessment): string | null;
+  /** Extra figures for the tick line (risk: vol, VaR, liquidation distance in sigmas). */
+  riskFigures?(snapshot: Snapshot, assessment: Assessment): Record<string, unknown>;
+}
+
+export interface ActionResult {
+  action: Action;
+  outcome: 'done' | 'simulated' | 'blocked' | 'failed';
+  reason?: string;
+  txs: TxOutcome[];
+}
+
+export interface TickResult {
+  snapshot: Snapshot;
+  assessment: Assessment;
+  plan: Plan;
+  results: ActionResult[];
+  state: RunnerState;
+}
+
+function summarize(a: Assessment): Record<string, unknown> {
+  return {
+    block: a.blockNumber,
+    price: fmtPriceE8(a.priceE8),
+    poolPrice: fmtPriceE8(a.poolPriceE8),
+    deltaEth: fmtEth(a.netDeltaWei),
+    deltaUsd: a.netDeltaUsd.toFixed(2),
+    deviationEth: fmtEth(a.deviationWei),
+    bandEth: fmtEth(a.bandWei),
+    inBand: a.inBand,
+    hedgeEth: fmtEth(a.hedgeDeltaWei),
+    marginRatio: a.collateral.ratio.isFinite() ? a.collateral.ratio.toFixed(4) : 'none',
+    liqPrice: a.collateral.liquidationPriceE8 === null ? null : fmtPriceE8(a.collateral.liquidationPriceE8),
+    liqDistancePct: a.collateral.distancePct?.toFixed(2) ?? null,
+  };
+}
+
+function describeOutcome(txs: readonly TxOutcome[]): Pick<ActionResult, 'outcome' | 'reason'> {
+  const last = txs[txs.length - 1];
+  if (!last) return { outcome: 'failed', reason: 'no transaction' };
+  switch (last.status) {
+    case 'mined':
+      return { outcome: 'done' };
+    case 'simulated':
+      return { outcome: 'simulated' };
+    case 'blocked':
+      return { outcome: 'blocked', reason: last.reason };
+    case 'reverted':
+      return { outcome: 'failed', reason: `${last.label} reverted (${last.stage}): ${last.reason}` };
+  }
+}
+
+/**
+ * One tick: read -> assess -> (sanity) -> plan -> guard -> execute. Pure decisions, I/O through
+ * deps. The state advances only by what was actually done: a hedge that failed does not start
+ * the cooldown, a blocked trade does not count against the daily notional.
+ */
+export async function tick(deps: TickDeps, state: RunnerState): Promise<TickResult> {
+  const { logger } = deps;
+  const snapshot = await deps.readSnapshot();
+  const assessment = assess(snapshot, deps.policy);
+  const nowSec = Number(snapshot.blockTimestampSec);
+
+  const insane = deps.checkSanity?.(snapshot, assessment) ?? null;
+  let policyState = state.policy;
+  if (insane && !policyState.safeMode) {
+    logger.warn({ event: 'safe_mode.entered', reason: insane }, `safe mode: ${insane}`);
+  } else if (!insane && policyState.safeMode) {
+    logger.info({ event: 'safe_mode.left', was: policyState.safeMode.reason }, 'safe mode left: data is sane again');
+  }
+  policyState = { ...policyState, safeMode: insane ? { reason: insane } : null };
+
+  const decided = plan(assessment, policyState, deps.policy, nowSec);
+  const risk = deps.riskFigures?.(snapshot, assessment) ?? {};
+  logger.info(
+    {
+      event: 'tick',
+      ...summarize(assessment),
+      ...risk,
+      safeMode: policyState.safeMode?.reason ?? null,
+      decision: decided.plan.actions.length === 0 ? 'hold' : decided.plan.actions.map((a) => a.kind).join('+'),
+    },
+    'tick',
+  );
+  logger.info(
+    { event: 'plan', actions: decided.plan.actions, skipped: decided.plan.skipped },
+    decided.plan.actions.length ? decided.plan.actions.map((a) => a.reason).join('; ') : decided.plan.skipped.join('; ') || 'nothing to do',
+  );
+
+  let guardState = state.guard;
+  const results: ActionResult[] = [];
+  for (const action of decided.plan.actions) {
+    const ctx = { priceE8: snapshot.oracle.priceE8, nowSec };
+    const verdict = checkAction(action, deps.guard, guardState, ctx);
+    if (!verdict.ok) {
+      logger.warn({ event: 'guard.blocked', action, reason: verdict.reason }, `guard blocked ${action.kind}: ${verdict.reason}`);
+      results.push({ action, outcome: 'blocked', reason: verdict.reason, txs: [] });
+      break;
+    }
+    const txs = await deps.execute(action, assessment, snapshot);
+    const result = { action, txs, ...describeOutcome(txs) };
+    results.push(result);
+    if (result.outcome === 'done') {
+      guardState = recordAction(guardState, action, ctx);
+      if (action.kind === 'adjustHedge') policyState = { ...policyState, lastHedgeAtSec: nowSec };
+    } else {
+      logger.warn({ event: 'action.skipped', action, outcome: result.outcome, reason: result.reason }, `${action.kind} not done: ${result.reason ?? result.outcome}`);
+      // Later actions were planned on the assumption this one happened.
+      if (result.outcome !== 'simulated') break;
+    }
+  }
+  return { snapshot, assessment, plan: decided.plan, results, state: { policy: policyState, guard: guardState } };
+}

@@ -1,0 +1,44 @@
+import type { Abi, Chain, ContractFunctionParameters, PublicClient, Transport } from 'viem';
+import type { Action, Address, HedgeAccount, HedgeVenueKind, OracleReading } from '../core/types.js';
+import type { CallAllowList } from '../core/guard.js';
+
+/** One contract call the executor simulates, guards, signs and sends. */
+export interface TxRequest {
+  /** What it does, for logs and the journal ("perp.trade", "aave.borrow", "approve USDC"). */
+  label: string;
+  address: Address;
+  abi: Abi;
+  functionName: string;
+  args: readonly unknown[];
+  value?: bigint;
+}
+
+/** What a venue needs to build the transactions of an action. */
+export interface BuildContext {
+  account: Address;
+  publicClient: PublicClient<Transport, Chain>;
+  /** The oracle reading of the tick that planned the action. */
+  oracle: OracleReading;
+  maxSlippageBps: number;
+  /** Pin reads that build the transactions (allowance, quotes) to the planning block. */
+  blockNumber: bigint;
+}
+
+/**
+ * A hedge venue: how its account is read (as calls added to the tick's one multicall), and
+ * how an action becomes transactions. The planner above it is venue-agnostic.
+ */
+export interface HedgeVenue {
+  readonly kind: HedgeVenueKind;
+  /** Calls appended to the snapshot multicall, in a fixed order `parse` relies on. */
+  readCalls(account: Address): readonly ContractFunctionParameters[];
+  /** Turn those calls' results (same order) into the venue's account view. */
+  parse(results: readonly unknown[], oracle: OracleReading): HedgeAccount;
+  /**
+   * The transactions that carry out an action, in order (approvals included only when the
+   * allowance is short). Built all at once: every amount is fixed before the first is sent.
+   */
+  buildTxs(action: Action, ctx: BuildContext): Promise<TxRequest[]>;
+  /** The contracts and functions this venue may call (deny by default). */
+  allowList(): CallAllowList;
+}

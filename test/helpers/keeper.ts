@@ -1,0 +1,72 @@
+import type { Hex } from 'viem';
+import { loadConfig, resolveAddresses, type KeeperConfig } from '../../src/config.js';
+import { createKeeper, type Keeper } from '../../src/runner/keeper.js';
+import { readAddressesFile } from '../../src/runner/addresses.js';
+import { createRecordingLogger } from '../../src/monitor/logger.js';
+import { serializeAddresses } from '../../src/devnet/state.js';
+import { arbitragePoolToPrice } from '../../src/devnet/uniswap.js';
+import { priceFeedAbi } from '../../contracts-abi/index.js';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Devnet } from './devnet.js';
+import type { DevnetRole } from '../../src/devnet/accounts.js';
+
+/** Write the devnet's addresses where ADDRESSES_FILE can point. */
+export function addressesFileFor(d: Devnet): string {
+  const dir = mkdtempSync(join(tmpdir(), 'keeper-test-'));
+  const path = join(dir, 'addresses.json');
+  writeFileSync(path, serializeAddresses(d.addresses));
+  return path;
+}
+
+export interface TestKeeper {
+  keeper: Keeper;
+  config: KeeperConfig;
+  lines: () => Array<Record<string, unknown>>;
+}
+
+/** A keeper on the devnet, signing as a demo account, with a recording logger. */
+export async function keeperOn(
+  d: Devnet,
+  env: Record<string, string> = {},
+  opts: { role?: DevnetRole; dryRun?: boolean; rpcUrl?: string } = {},
+): Promise<TestKeeper> {
+  const venue = env['HEDGE_VENUE'] ?? 'perp';
+  const role = opts.role ?? (venue === 'aave' ? 'aaveDemo' : 'perpDemo');
+  const rpcUrl = opts.rpcUrl ?? d.rpcUrl;
+  const config = loadConfig({
+    RPC_URLS: rpcUrl,
+    PRIVATE_KEY: d.key(role),
+    ADDRESSES_FILE: addressesFileFor(d),
+    COOLDOWN_SEC: '0',
+    LOG_FORMAT: 'json',
+    ...env,
+  });
+  const addresses = resolveAddresses(config, readAddressesFile(config.addressesFile as string));
+  const { logger, lines } = createRecordingLogger('debug');
+  const keeper = await createKeeper({
+    config,
+    rpcUrls: [rpcUrl],
+    chainId: 31337,
+    privateKey: config.secrets.privateKey as Hex,
+    addresses,
+    logger,
+    dryRun: opts.dryRun ?? false,
+  });
+  return { keeper, config, lines };
+}
+
+/** Move the oracle (as its owner) and arbitrage the Uniswap pool to the same price. */
+export async function setMarketPrice(d: Devnet, priceE8: bigint, opts: { arbitrage?: boolean } = {}): Promise<void> {
+  const owner = d.as('deployer');
+  const hash = await owner.walletClient.writeContract({ address: d.addresses.ethUsdFeed, abi: priceFeedAbi, functionName: 'setPrice', args: [priceE8] });
+  await owner.publicClient.waitForTransactionReceipt({ hash });
+  if (opts.arbitrage ?? true) {
+    const a = d.addresses;
+    await arbitragePoolToPrice(d.as('marketMaker'), { pool: a.uniswap.pool, swapRouter: a.uniswap.swapRouter, weth: a.weth, usdc: a.usdc, targetPriceE8: priceE8 });
+  }
+}
+
+export const E8 = 10n ** 8n;
+export const abs = (x: bigint): bigint => (x < 0n ? -x : x);

@@ -170,11 +170,22 @@ function parseRow(cells: string[], cols: Columns, row: number, fail: (column: st
   return { row, msFormat, dateOffsetSec, candle: { timeSec, open, high, low, close, volume } };
 }
 
+interface Accumulator {
+  byTime: Map<number, ParsedRow>;
+  /** Row of each (format, timestamp) seen, so a same-format repeat is caught even after a merge. */
+  seen: Map<string, number>;
+  overlaps: { timeSec: number; relDiff: number }[];
+}
+
 /** Put a parsed row in the map; returns an error reason for a same-format duplicate. */
-function addRow(byTime: Map<number, ParsedRow>, parsed: ParsedRow, overlaps: { timeSec: number; relDiff: number }[]): string | undefined {
+function addRow(acc: Accumulator, parsed: ParsedRow): string | undefined {
+  const { byTime, seen, overlaps } = acc;
   const timeSec = parsed.candle.timeSec;
+  const key = `${parsed.msFormat ? 'ms' : 's'}:${timeSec}`;
+  const sameFormat = seen.get(key);
+  if (sameFormat !== undefined) return `duplicate timestamp ${timeSec} (also row ${sameFormat})`;
+  seen.set(key, parsed.row);
   const prev = byTime.get(timeSec);
-  if (prev !== undefined && prev.msFormat === parsed.msFormat) return `duplicate timestamp ${timeSec} (also row ${prev.row})`;
   if (prev !== undefined) {
     overlaps.push({ timeSec, relDiff: Math.max(...PRICE_COLUMNS.map((c) => Math.abs(parsed.candle[c] / prev.candle[c] - 1))) });
   }
@@ -192,8 +203,7 @@ export function parseCandlesCsv(text: string, opts: ParseCandlesOptions): Candle
     };
   const cols = headerColumns(lines[0] ?? '', failAt(1));
   const width = (lines[0] ?? '').split(',').length;
-  const byTime = new Map<number, ParsedRow>();
-  const overlaps: { timeSec: number; relDiff: number }[] = [];
+  const acc: Accumulator = { byTime: new Map(), seen: new Map(), overlaps: [] };
   const rejected: RejectedRow[] = [];
   let symbol: string | undefined;
 
@@ -205,7 +215,7 @@ export function parseCandlesCsv(text: string, opts: ParseCandlesOptions): Candle
       if (cells.length !== width) failAt(row)('(row)', `expected ${width} columns, got ${cells.length}`);
       symbol ??= cells[cols.symbol]!.trim();
       if (cells[cols.symbol]!.trim() !== symbol) failAt(row)('symbol', `"${cells[cols.symbol]}" differs from "${symbol}"`);
-      const duplicate = addRow(byTime, parseRow(cells, cols, row, failAt(row)), overlaps);
+      const duplicate = addRow(acc, parseRow(cells, cols, row, failAt(row)));
       if (duplicate !== undefined) failAt(row)('unix', duplicate);
     } catch (err) {
       if (!(err instanceof CandleParseError) || opts.onBadRow !== 'skip') throw err;
@@ -213,13 +223,13 @@ export function parseCandlesCsv(text: string, opts: ParseCandlesOptions): Candle
     }
   }
 
-  const rows = [...byTime.values()].sort((a, b) => a.candle.timeSec - b.candle.timeSec);
+  const rows = [...acc.byTime.values()].sort((a, b) => a.candle.timeSec - b.candle.timeSec);
   if (rows.length < 2 && opts.intervalSec === undefined) {
     throw new CandleParseError(source, lines.length, '(file)', `need at least 2 candles to infer the interval, got ${rows.length}`);
   }
   const intervalSec = opts.intervalSec ?? medianSpacing(rows.map((r) => r.candle.timeSec));
   const warnings = [
-    ...summaryWarnings(rows, overlaps, source),
+    ...summaryWarnings(rows, acc.overlaps, source),
     ...detectOutliers(rows, opts.outlierFactor ?? 1.5, opts.outliers ?? 'repair', source),
   ];
   return { source, intervalSec, candles: rows.map((r) => r.candle), gaps: findGaps(rows, intervalSec), warnings, rejected };

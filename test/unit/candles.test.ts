@@ -60,6 +60,19 @@ describe('loadCandles on the quirks fixture', () => {
 });
 
 describe('other accepted quirks', () => {
+  it('a one-candle close spike is flagged, never changed', () => {
+    const head = 'unix,date,symbol,open,high,low,close,Volume ETH,Volume USDT,tradecount';
+    const rows = [
+      '1605855600.0,2020-11-20 07-AM,ETH/USDT,480,482,479,481,1,1,NULL',
+      '1605859200.0,2020-11-20 08-AM,ETH/USDT,481,990,480,980,1,1,NULL',
+      '1605862800.0,2020-11-20 09-AM,ETH/USDT,980,981,478,482,1,1,NULL',
+    ];
+    const set = parseCandlesCsv([head, ...rows].join('\n'), { source: 'spike.csv' });
+    expect(set.candles[1]!.close).toBe(980);
+    expect(set.warnings).toEqual([expect.objectContaining({ kind: 'suspect-close', row: 3, value: 980 })]);
+  });
+
+
   it('daily file: date without a time, missing day, twin across formats', async () => {
     const set = await loadCandles(fixture('daily.csv'));
     expect(set.intervalSec).toBe(86_400);
@@ -101,6 +114,15 @@ describe('rejections name the file, the row and the column', () => {
     const set = await loadCandles(fixture('bad-duplicate.csv'), { onBadRow: 'skip' });
     expect(set.rejected).toEqual([{ row: 4, column: 'unix', reason: 'duplicate timestamp 1605859200 (also row 3)' }]);
     expect(set.candles).toHaveLength(3);
+  });
+
+  it('a third copy of a merged twin is still a duplicate of its own format', () => {
+    const head = 'unix,date,symbol,open,high,low,close,Volume ETH,Volume USDT,tradecount';
+    const ms = '1605855600000,2020-11-20 07:00:00,ETH/USDT,481.4,482.2,480.57,481.27,121,58233.67,1021';
+    const sec = '1605855600.0,2020-11-20 07-AM,ETH/USDT,481.4,482.2,480.57,480.9,110.5,53140.45,NULL';
+    expect(() => parseCandlesCsv([head, ms, sec, sec].join('\n'), { source: 'triple.csv' })).toThrow(
+      'triple.csv: row 4, column unix: duplicate timestamp 1605855600 (also row 3)',
+    );
   });
 
   it('a file with no data rows is an error, not an empty set', () => {

@@ -5,14 +5,22 @@ import { exposures } from './exposure.js';
 import { currentRatioE18, liquidationPriceE8, liquidationRatioE18 } from './margin.js';
 import { collateralThresholds, effectiveBandWei, targetHedgeWei } from './policy.js';
 
+export interface AssessOptions {
+  /**
+   * Band computed outside (BAND_MODE vol / ww, from the risk models in core/risk/bands.ts with
+   * the runner's price history); replaces the fixed max(abs, pct) band when given.
+   */
+  bandWei?: bigint;
+}
+
 /**
  * Measure a snapshot: exposures, band, target hedge, collateral health. Pure: the same function
  * runs live, in dry-run and in the backtester.
  */
-export function assess(snapshot: Snapshot, policy: HedgePolicy): Assessment {
+export function assess(snapshot: Snapshot, policy: HedgePolicy, opts: AssessOptions = {}): Assessment {
   const { oracle, pool } = snapshot;
   const x = exposures(snapshot, policy.includeNativeEth);
-  const bandWei = effectiveBandWei(policy, x.grossSpotWei);
+  const bandWei = opts.bandWei ?? effectiveBandWei(policy, x.grossSpotWei);
   const targetHedge = targetHedgeWei(policy, x.spotDeltaWei);
   const deviationWei = x.hedgeDeltaWei - targetHedge;
   return {

@@ -101,6 +101,14 @@ describe('assess: exposures', () => {
     expect(a.inBand).toBe(false);
   });
 
+  it('a band computed outside (vol / ww mode) replaces the fixed band', () => {
+    const s = snap({ wethWei: 3n * ETH });
+    expect(assess(s, policy).inBand).toBe(false);
+    const a = assess(s, policy, { bandWei: 3n * ETH });
+    expect(a.bandWei).toBe(3n * ETH);
+    expect(a.inBand).toBe(true);
+  });
+
   it('oracle age and pool/oracle divergence', () => {
     const a = assess(snap({ priceE8: usd(2000), poolE8: usd(2010) }), policy);
     expect(a.oracleAgeSec).toBe(30n);

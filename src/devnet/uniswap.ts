@@ -57,11 +57,34 @@ function artifact(path: string): { abi: Abi; bytecode: Hex } {
 /** Devnet-only: no deadline, the chain's clock may be moved by tests. */
 const NO_DEADLINE = maxUint256;
 
+/**
+ * Gas limit for calls that touch a pool. The pool writes an oracle observation only in a new
+ * second, so an estimate made in the same second as the pool's last update is short by that
+ * write when the transaction mines a second later (an out-of-gas revert deep in the callback).
+ */
+function withHeadroom(estimate: bigint): bigint {
+  return (estimate * 13n) / 10n;
+}
+
 async function confirm(clients: DevnetClients, sent: Hex | Promise<Hex>, what: string) {
   const hash = await sent;
   const receipt = await clients.publicClient.waitForTransactionReceipt({ hash });
-  if (receipt.status !== 'success') throw new Error(`${what} reverted (tx ${hash})`);
+  if (receipt.status !== 'success') throw new Error(`${what} reverted (tx ${hash}): ${await revertReason(clients, hash, receipt.blockNumber)}`);
   return receipt;
+}
+
+/** Replay a reverted transaction on its parent block to recover the reason for the error message. */
+async function revertReason(clients: DevnetClients, hash: Hex, blockNumber: bigint): Promise<string> {
+  const { publicClient } = clients;
+  const tx = await publicClient.getTransaction({ hash });
+  const receipt = await publicClient.getTransactionReceipt({ hash });
+  const gas = `gas ${receipt.gasUsed}/${tx.gas}`;
+  try {
+    await publicClient.call({ account: tx.from, to: tx.to, data: tx.input, value: tx.value, gas: tx.gas, blockNumber: blockNumber - 1n });
+    return `${gas}, succeeds when replayed on the parent block (state changed in between)`;
+  } catch (err) {
+    return `${gas}, ${(err as { shortMessage?: string }).shortMessage ?? String(err)}`;
+  }
 }
 
 /**
@@ -182,14 +205,9 @@ export async function mintLpPosition(clients: DevnetClients, p: MintLpParams): P
     recipient: p.recipient ?? clients.walletClient.account.address,
     deadline: NO_DEADLINE,
   };
-  const sent = clients.walletClient.writeContract({
-    ...signer(clients),
-    address: p.positionManager,
-    abi: positionManagerAbi,
-    functionName: 'mint',
-    args: [params],
-  });
-  const receipt = await confirm(clients, sent, 'LP mint');
+  const request = { ...signer(clients), address: p.positionManager, abi: positionManagerAbi, functionName: 'mint', args: [params] } as const;
+  const gas = withHeadroom(await clients.publicClient.estimateContractGas(request));
+  const receipt = await confirm(clients, clients.walletClient.writeContract({ ...request, gas }), 'LP mint');
   const [event] = parseEventLogs({ abi: positionManagerAbi, eventName: 'IncreaseLiquidity', logs: receipt.logs });
   if (!event) throw new Error(`LP mint ${receipt.transactionHash}: no IncreaseLiquidity event`);
   const { tokenId, liquidity, amount0, amount1 } = event.args;
@@ -326,14 +344,9 @@ export async function swapExactInput(
     amountOutMinimum: s.amountOutMinimum ?? 0n,
     sqrtPriceLimitX96: s.sqrtPriceLimitX96 ?? 0n,
   };
-  const sent = clients.walletClient.writeContract({
-    ...signer(clients),
-    address: swapRouter,
-    abi: swapRouterAbi,
-    functionName: 'exactInputSingle',
-    args: [params],
-  });
-  const receipt = await confirm(clients, sent, 'swap');
+  const request = { ...signer(clients), address: swapRouter, abi: swapRouterAbi, functionName: 'exactInputSingle', args: [params] } as const;
+  const gas = withHeadroom(await clients.publicClient.estimateContractGas(request));
+  const receipt = await confirm(clients, clients.walletClient.writeContract({ ...request, gas }), 'swap');
   const transfers = parseEventLogs({ abi: devnetTokenAbi, eventName: 'Transfer', logs: receipt.logs });
   const sum = (token: Address, pick: (a: { from: Address; to: Address }) => boolean) =>
     transfers.filter((t) => t.address.toLowerCase() === token.toLowerCase() && pick(t.args)).reduce((acc, t) => acc + t.args.value, 0n);

@@ -98,6 +98,8 @@ describe('portfolioVar', () => {
     const perfect = portfolioVar({ deltasUsd: [1000, 1000], covariance: [[4e-4, 6e-4], [6e-4, 9e-4]], confidence: 0.95 });
     expect(perfect.varUsd).toBeCloseTo(Z95 * (20 + 30), 9);
     expect(() => portfolioVar({ deltasUsd: [1, 2], covariance: [[1]], confidence: 0.99 })).toThrow(/2x2/);
+    // correlation 2 is impossible: d = [1, -1] gets variance 1 + 1 - 4 < 0
+    expect(() => portfolioVar({ deltasUsd: [1, -1], covariance: [[1, 2], [2, 1]], confidence: 0.99 })).toThrow(/semi-definite/);
   });
 });
 

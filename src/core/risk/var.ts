@@ -124,7 +124,9 @@ export function portfolioVar(input: PortfolioVarInput): PortfolioVarResult {
   }
   const sigmaD = cov.map((row) => row.reduce((acc, c, j) => acc + c * d[j]!, 0));
   const variance = sigmaD.reduce((acc, x, i) => acc + x * d[i]!, 0);
-  if (variance < -1e-12 * Math.max(1, ...sigmaD.map(Math.abs))) throw new RangeError('portfolioVar: covariance is not positive semi-definite');
+  // Rounding can leave a tiny negative; anything larger means the matrix is not a covariance.
+  const scale = sigmaD.reduce((acc, x, i) => acc + Math.abs(x * d[i]!), 0);
+  if (variance < -1e-9 * scale) throw new RangeError('portfolioVar: covariance is not positive semi-definite');
   const sdPeriod = Math.sqrt(Math.max(0, variance));
   const z = normQuantile(input.confidence);
   const sdUsd = sdPeriod * Math.sqrt(h);

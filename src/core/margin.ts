@@ -56,7 +56,11 @@ function perpAccountValueAfter(account: PerpAccount, s: CollateralScenario): big
   const at = s.atPriceE8 ?? s.priceE8;
   const fee = perpTradeFeeUnits(account, s.sizeAfterWei - account.sizeWei, s.priceE8);
   const pnlMove = floorDiv(s.sizeAfterWei * (at - s.priceE8), WEI_E8_PER_UNIT);
-  return account.accountValueUnits - fee + (s.extraCollateralUnits ?? 0n) + pnlMove;
+  // A trade that grows the position re-averages the entry price in whole E8 steps, and the
+  // exchange floors the PnL against that entry: up to one unit lost to rounding.
+  const reaveraged = account.sizeWei !== 0n && account.entryPriceE8 !== s.priceE8 && absBig(s.sizeAfterWei) > absBig(account.sizeWei);
+  const entryRounding = reaveraged ? 1n : 0n;
+  return account.accountValueUnits - fee + (s.extraCollateralUnits ?? 0n) + pnlMove - entryRounding;
 }
 
 /** Same arithmetic as PerpMath.marginRatio: notional rounded up, ratio down, 0 when value <= 0. */

@@ -48,9 +48,11 @@ function hookProcessExit(): void {
   process.once('exit', killAllAnvils);
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     process.once(signal, () => {
+      // When someone else handles the signal (the keeper's graceful stop), they stop their
+      // anvils in order and the 'exit' hook catches the rest; otherwise die as the signal says.
+      if (process.listenerCount(signal) > 0) return;
       killAllAnvils();
-      // Re-raise only when nobody else handles the signal (e.g. the keeper's graceful stop).
-      if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+      process.kill(process.pid, signal);
     });
   }
 }
@@ -114,7 +116,9 @@ function buildArgs(port: number, opts: AnvilOptions): string[] {
 }
 
 async function spawnOnce(port: number, opts: AnvilOptions): Promise<AnvilInstance> {
-  const child = spawn(anvilBinary(), buildArgs(port, opts), { stdio: ['ignore', 'ignore', 'pipe'] });
+  // Own process group: a Ctrl-C in the terminal reaches us, not anvil, so a keeper can finish
+  // its in-flight transaction before its chain goes away.
+  const child = spawn(anvilBinary(), buildArgs(port, opts), { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
   live.add(child);
   hookProcessExit();
   let stderr = '';

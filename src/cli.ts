@@ -1,0 +1,83 @@
+#!/usr/bin/env node
+import { Command, Option } from 'commander';
+import { config as loadDotenv } from 'dotenv';
+import { ConfigError, loadConfig, type KeeperConfig } from './config.js';
+import { createLogger } from './monitor/logger.js';
+
+/**
+ * The command line. The only place that touches process.env (through dotenv + loadConfig),
+ * stdout tables and exit codes: 0 ok, 1 runtime failure, 2 bad configuration.
+ */
+
+function readConfig(envFile: string | undefined): KeeperConfig {
+  loadDotenv({ path: envFile ?? '.env', quiet: true });
+  return loadConfig(process.env);
+}
+
+function fail(err: unknown): never {
+  if (err instanceof ConfigError) {
+    process.stderr.write(`${err.message}\n`);
+    process.exit(2);
+  }
+  const msg = err instanceof Error ? err.message : String(err);
+  const cause = err instanceof Error && err.cause ? ` (cause: ${err.cause instanceof Error ? err.cause.message : String(err.cause)})` : '';
+  process.stderr.write(`keeper: ${msg}${cause}\n`);
+  process.exit(1);
+}
+
+const program = new Command()
+  .name('keeper')
+  .description('Keeps a DeFi portfolio delta-neutral and its hedge account out of liquidation.')
+  .option('--env-file <path>', 'dotenv file to read (default .env; the environment wins)');
+
+program
+  .command('run')
+  .description('Run the keeper daemon (against an embedded devnet when RPC_URLS is empty).')
+  .addOption(
+    new Option('--dry-run [mode]', 'plan and simulate, send nothing; --dry-run=fork executes one tick on an anvil fork and reports the result')
+      .choices(['simulate', 'fork'])
+      .preset('simulate'),
+  )
+  .option('--max-ticks <n>', 'stop after n ticks', (v) => Number.parseInt(v, 10))
+  .action(async (opts: { dryRun?: 'simulate' | 'fork'; maxTicks?: number }) => {
+    try {
+      const config = readConfig(program.opts<{ envFile?: string }>().envFile);
+      const { runCommand } = await import('./runner/commands.js');
+      const code = await runCommand(config, { dryRun: opts.dryRun ?? null, maxTicks: opts.maxTicks });
+      process.exit(code);
+    } catch (err) {
+      fail(err);
+    }
+  });
+
+program
+  .command('status')
+  .description('Print one snapshot: positions, delta, margin, liquidation distance.')
+  .option('--json', 'print the assessment as JSON')
+  .action(async (opts: { json?: boolean }) => {
+    try {
+      const config = readConfig(program.opts<{ envFile?: string }>().envFile);
+      const { statusCommand } = await import('./runner/commands.js');
+      process.exit(await statusCommand(config, { json: opts.json ?? false }));
+    } catch (err) {
+      fail(err);
+    }
+  });
+
+program
+  .command('devnet')
+  .description('Start anvil with the deployed devnet, print the addresses, keep it running until Ctrl-C.')
+  .option('--out <path>', 'where to write the addresses JSON', 'devnet.addresses.json')
+  .option('--drive', 'move the oracle price along a random path and arbitrage the pool to it')
+  .option('--block-time <sec>', 'mine a block every N seconds instead of on each transaction', (v) => Number(v))
+  .action(async (opts: { out: string; drive?: boolean; blockTime?: number }) => {
+    try {
+      const { devnetCommand } = await import('./runner/commands.js');
+      const logger = createLogger({ level: 'info' });
+      process.exit(await devnetCommand({ out: opts.out, drive: opts.drive ?? false, blockTimeSec: opts.blockTime, logger }));
+    } catch (err) {
+      fail(err);
+    }
+  });
+
+program.parseAsync(process.argv).catch(fail);

@@ -1,0 +1,168 @@
+import type { Hex } from 'viem';
+import type { Logger } from 'pino';
+import { resolveAddresses, type ChainAddresses, type KeeperConfig, configSummary } from '../config.js';
+import { assess } from '../core/assess.js';
+import { fmtEth } from '../core/format.js';
+import { fetchChainId } from '../chain/clients.js';
+import { readKeystoreFile } from '../chain/keystore.js';
+import { createLogger } from '../monitor/logger.js';
+import { startAnvil } from '../devnet/anvil.js';
+import { readAddressesFile } from './addresses.js';
+import { createKeeper, type Keeper } from './keeper.js';
+import { formatStatus } from './status.js';
+import type { TickResult } from './tick.js';
+
+/** Where the keeper runs: RPCs, chain, key, addresses; and what to tear down at the end. */
+export interface Runtime {
+  rpcUrls: string[];
+  chainId: number;
+  privateKey: Hex;
+  addresses: ChainAddresses;
+  embedded: boolean;
+  close(): Promise<void>;
+}
+
+function unreachable(url: string, err: unknown): Error {
+  const origin = (() => {
+    try {
+      return new URL(url).origin;
+    } catch {
+      return url;
+    }
+  })();
+  const why = err instanceof Error ? (err as { shortMessage?: string }).shortMessage ?? err.message : String(err);
+  return new Error(`RPC_URLS: cannot reach ${origin} (${why.split('\n')[0]}); nothing was sent`, { cause: err });
+}
+
+/** The live runtime: configured RPCs, the configured key, the configured addresses. */
+async function liveRuntime(config: KeeperConfig): Promise<Runtime> {
+  const urls = [...config.chain.rpcUrls];
+  let chainId: number | undefined;
+  let lastError: unknown;
+  for (const url of urls) {
+    try {
+      chainId = await fetchChainId(url);
+      break;
+    } catch (err) {
+      lastError = unreachable(url, err);
+    }
+  }
+  if (chainId === undefined) throw lastError;
+  if (config.chain.chainId !== null && config.chain.chainId !== chainId) {
+    throw new Error(`CHAIN_ID=${config.chain.chainId}: the RPC serves chain ${chainId}; refusing to run on the wrong chain`);
+  }
+  const privateKey =
+    config.signer.kind === 'keystore'
+      ? readKeystoreFile(config.signer.keystorePath, config.secrets.keystorePassword ?? '')
+      : config.secrets.privateKey;
+  if (!privateKey) throw new Error('PRIVATE_KEY: no signing key configured');
+  const fromFile = config.addressesFile ? readAddressesFile(config.addressesFile) : {};
+  return { rpcUrls: urls, chainId, privateKey, addresses: resolveAddresses(config, fromFile), embedded: false, close: async () => {} };
+}
+
+/** No RPC configured: start the devnet (and its market driver), sign as the venue's demo account. */
+async function embeddedRuntime(config: KeeperConfig, logger: Logger, drive: boolean): Promise<Runtime> {
+  const { startEmbeddedDevnet } = await import('./embedded.js');
+  return startEmbeddedDevnet(config, logger, { drive });
+}
+
+export async function resolveRuntime(config: KeeperConfig, logger: Logger, opts: { drive: boolean }): Promise<Runtime> {
+  return config.chain.rpcUrls.length > 0 ? liveRuntime(config) : embeddedRuntime(config, logger, opts.drive);
+}
+
+function loggerFor(config: KeeperConfig, bindings: Record<string, unknown> = {}): Logger {
+  const secrets = [config.secrets.privateKey, config.secrets.keystorePassword].filter((s): s is string => Boolean(s));
+  return createLogger({ level: config.loop.logLevel, format: config.loop.logFormat, bindings, secrets });
+}
+
+async function keeperFor(config: KeeperConfig, rt: Runtime, logger: Logger, dryRun: boolean, rpcUrls = rt.rpcUrls): Promise<Keeper> {
+  return createKeeper({ config, rpcUrls, chainId: rt.chainId, privateKey: rt.privateKey, addresses: rt.addresses, logger, dryRun });
+}
+
+/** `--dry-run=fork`: one tick, executed for real on a throwaway anvil fork; report the after-state. */
+async function forkDryRun(config: KeeperConfig, rt: Runtime, logger: Logger): Promise<number> {
+  const fork = await startAnvil({ forkUrl: rt.rpcUrls[0] as string, chainId: rt.chainId });
+  try {
+    const keeper = await keeperFor(config, rt, logger, false, [fork.rpcUrl]);
+    const result = await keeper.tickOnce();
+    const after = assess(await keeper.reader.read(), config.policy);
+    const gasUsed = result.results.flatMap((r) => r.txs).reduce((sum, t) => sum + (t.status === 'mined' ? t.gasUsed : 0n), 0n);
+    logger.info(
+      {
+        event: 'dry_run.fork',
+        actions: result.plan.actions,
+        outcomes: result.results.map((r) => ({ kind: r.action.kind, outcome: r.outcome, reason: r.reason })),
+        before: { deltaEth: fmtEth(result.assessment.netDeltaWei), ratio: result.assessment.collateral.ratio.toFixed(4), inBand: result.assessment.inBand },
+        after: { deltaEth: fmtEth(after.netDeltaWei), ratio: after.collateral.ratio.toFixed(4), inBand: after.inBand },
+        gasUsed,
+      },
+      `fork dry-run: ${result.plan.actions.length} action(s); delta ${fmtEth(result.assessment.netDeltaWei)} -> ${fmtEth(after.netDeltaWei)} ETH, ` +
+        `ratio ${result.assessment.collateral.ratio.toFixed(4)} -> ${after.collateral.ratio.toFixed(4)}, gas ${gasUsed}; the real chain is untouched`,
+    );
+    return result.results.some((r) => r.outcome === 'failed' || r.outcome === 'blocked') ? 1 : 0;
+  } finally {
+    await fork.stop();
+  }
+}
+
+export async function runCommand(
+  config: KeeperConfig,
+  opts: { dryRun: 'simulate' | 'fork' | null; maxTicks?: number },
+): Promise<number> {
+  const boot = loggerFor(config);
+  const rt = await resolveRuntime(config, boot, { drive: true });
+  const logger = boot.child({ chainId: rt.chainId });
+  try {
+    if (opts.dryRun === 'fork') return await forkDryRun(config, rt, logger);
+    const keeper = await keeperFor(config, rt, logger, opts.dryRun === 'simulate');
+    const log = logger.child({ account: keeper.account });
+    log.info(
+      { event: 'keeper.started', venue: config.venue, dryRun: opts.dryRun, embedded: rt.embedded, config: configSummary(config) },
+      `keeper started on chain ${rt.chainId} (${config.venue} venue${opts.dryRun ? ', dry-run' : ''}${rt.embedded ? ', embedded devnet' : ''})`,
+    );
+    let stopping = false;
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (stopping) return;
+      stopping = true;
+      log.info({ event: 'keeper.stopping', signal }, `${signal}: finishing the in-flight tick, then stopping`);
+      void keeper.stop();
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    await keeper.run({ maxTicks: opts.maxTicks });
+    log.info({ event: 'keeper.stopped' }, 'keeper stopped');
+    return 0;
+  } finally {
+    await rt.close();
+  }
+}
+
+export async function statusCommand(config: KeeperConfig, opts: { json: boolean }): Promise<number> {
+  const logger = loggerFor(config);
+  const rt = await resolveRuntime(config, logger, { drive: false });
+  try {
+    const keeper = await keeperFor(config, rt, logger, true);
+    const snapshot = await keeper.reader.read();
+    const assessment = assess(snapshot, config.policy);
+    const text = opts.json
+      ? JSON.stringify({ snapshot, assessment }, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v), 2)
+      : formatStatus(snapshot, assessment);
+    process.stdout.write(`${text}\n`);
+    return 0;
+  } finally {
+    await rt.close();
+  }
+}
+
+export async function devnetCommand(opts: { out: string; drive: boolean; blockTimeSec?: number; logger: Logger }): Promise<number> {
+  const { serveDevnet } = await import('../devnet/serve.js');
+  const devnet = await serveDevnet({ addressesOut: opts.out, drive: opts.drive, blockTimeSec: opts.blockTimeSec, logger: opts.logger });
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
+  });
+  await devnet.stop();
+  return 0;
+}
+
+export type { TickResult };

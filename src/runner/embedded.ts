@@ -1,0 +1,121 @@
+import type { Logger } from 'pino';
+import type { KeeperConfig } from '../config.js';
+import type { Runtime } from './commands.js';
+import { perpExchangeAbi } from '../../contracts-abi/index.js';
+import { createClients, type Clients } from '../chain/clients.js';
+import { devnetAccount } from '../devnet/accounts.js';
+import { refreshFeeds, DEVNET_ETH_PRICE_E8, type DevnetAddresses } from '../devnet/deploy.js';
+import { ensureDevnetState, startDevnetFromState } from '../devnet/state.js';
+import { createMarketDriver } from '../devnet/market-driver.js';
+import { createGbmPath } from '../devnet/price-path.js';
+import { aavePoolAbi } from '../devnet/aave-artifacts.js';
+import type { ChainAddresses } from '../config.js';
+
+/**
+ * The demo market is deliberately wild (a 2-second step moves ~0.3%, with an occasional
+ * jump), and the demo account starts just above its margin trigger, so a newcomer sees hedges
+ * and top-ups within a minute. Real markets are calmer; the policy is the same.
+ */
+export const DEMO_MARKET = {
+  stepMs: 2_000,
+  volAnnual: 12,
+  jumps: { intensityPerYear: 365 * 24 * 3600 / 40, meanPct: 0, stdPct: 2.5 },
+  /** Perp margin ratio the demo opens at (trigger 0.15 by default). */
+  perpStartRatioPct: 17n,
+  /** Aave health factor the demo opens at (trigger 1.3 by default), in hundredths. */
+  aaveStartHfE2: 135n,
+} as const;
+
+export function flatAddresses(d: DevnetAddresses): ChainAddresses {
+  return {
+    oracleFeed: d.ethUsdFeed,
+    usdcFeed: d.usdcUsdFeed,
+    weth: d.weth,
+    usdc: d.usdc,
+    uniswapPositionManager: d.uniswap.positionManager,
+    uniswapPool: d.uniswap.pool,
+    uniswapSwapRouter: d.uniswap.swapRouter,
+    uniswapQuoter: d.uniswap.quoterV2,
+    perpExchange: d.perp,
+    aavePoolAddressesProvider: d.aave.poolAddressesProvider,
+  };
+}
+
+async function confirm(c: Clients, hash: Promise<`0x${string}`>): Promise<void> {
+  const receipt = await c.publicClient.waitForTransactionReceipt({ hash: await hash });
+  if (receipt.status !== 'success') throw new Error(`demo setup transaction ${receipt.transactionHash} reverted`);
+}
+
+/** The demo user takes margin out so that the first adverse move needs a top-up. */
+async function thinPerpMargin(c: Clients, d: DevnetAddresses): Promise<void> {
+  const marketId = BigInt(d.perpMarketId);
+  const acct = await c.publicClient.readContract({ address: d.perp, abi: perpExchangeAbi, functionName: 'getAccount', args: [c.walletClient.account.address, marketId] });
+  const keep = (acct.notionalUnits * DEMO_MARKET.perpStartRatioPct) / 100n;
+  const excess = acct.accountValueUnits - BigInt(keep);
+  if (excess > 0n) await confirm(c, c.walletClient.writeContract({ address: d.perp, abi: perpExchangeAbi, functionName: 'withdraw', args: [marketId, excess] }));
+}
+
+async function thinAaveCollateral(c: Clients, d: DevnetAddresses): Promise<void> {
+  const me = c.walletClient.account.address;
+  const [collateralE8, debtE8, , ltBps] = await c.publicClient.readContract({ address: d.aave.pool, abi: aavePoolAbi, functionName: 'getUserAccountData', args: [me] });
+  // HF = collateral * LT / debt  =>  keep = HF * debt / LT
+  const keepE8 = (DEMO_MARKET.aaveStartHfE2 * debtE8 * 100n) / ltBps;
+  const excessUnits = (collateralE8 - keepE8) / 100n;
+  if (excessUnits > 0n) await confirm(c, c.walletClient.writeContract({ address: d.aave.pool, abi: aavePoolAbi, functionName: 'withdraw', args: [d.usdc, excessUnits, me] }));
+}
+
+/**
+ * Start anvil from the deployed devnet dump, prepare the demo account of the configured venue,
+ * and (when asked) drive the market: the runtime `npm start` uses when no RPC is configured.
+ */
+export async function startEmbeddedDevnet(config: KeeperConfig, logger: Logger, opts: { drive: boolean }): Promise<Runtime> {
+  const t0 = performance.now();
+  const state = await ensureDevnetState();
+  const anvil = await startDevnetFromState(state);
+  try {
+    await refreshFeeds(anvil.rpcUrl, state.addresses);
+    const role = config.venue === 'aave' ? 'aaveDemo' : 'perpDemo';
+    const privateKey = devnetAccount(role).privateKey;
+    const demo = createClients({ rpcUrls: [anvil.rpcUrl], chainId: 31337, privateKey, pollingIntervalMs: 50 });
+    const driver = opts.drive
+      ? createMarketDriver({
+          rpcUrl: anvil.rpcUrl,
+          addresses: state.addresses,
+          arbitrage: true,
+          logger: logger.child({ component: 'market' }),
+          path: createGbmPath({
+            seed: Date.now() % 2 ** 31,
+            startPriceE8: DEVNET_ETH_PRICE_E8,
+            volAnnual: DEMO_MARKET.volAnnual,
+            driftAnnual: 0,
+            stepSec: DEMO_MARKET.stepMs / 1000,
+            jumps: DEMO_MARKET.jumps,
+          }),
+        })
+      : null;
+    if (driver) {
+      if (config.venue === 'aave') await thinAaveCollateral(demo, state.addresses);
+      else await thinPerpMargin(demo, state.addresses);
+      driver.start(DEMO_MARKET.stepMs);
+    }
+    logger.info(
+      { event: 'devnet.started', rpcUrl: anvil.rpcUrl, ms: Math.round(performance.now() - t0), account: devnetAccount(role).address, drive: opts.drive },
+      `embedded devnet on ${anvil.rpcUrl}: no RPC_URLS configured, so the keeper runs the ${config.venue} demo account` +
+        (driver ? ' while a market driver moves the price' : ''),
+    );
+    return {
+      rpcUrls: [anvil.rpcUrl],
+      chainId: 31337,
+      privateKey,
+      addresses: flatAddresses(state.addresses),
+      embedded: true,
+      async close() {
+        await driver?.stop();
+        await anvil.stop();
+      },
+    };
+  } catch (err) {
+    await anvil.stop();
+    throw err;
+  }
+}

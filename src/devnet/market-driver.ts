@@ -1,0 +1,271 @@
+/**
+ * The devnet's market: every step pushes the next price of a path to the ETH/USD feed (as the
+ * deployer, its owner) and, with arbitrage on, swaps the Uniswap pool to the same price (as the
+ * market maker), so the oracle and the pool agree the way arbitrageurs keep them together on
+ * mainnet. Used by `npm run devnet`, by the keeper's embedded demo and by scenario tests, so it
+ * keeps itself funded: thousands of steps can wander far from the start price.
+ */
+import { parseEther, type Address, type Hex } from 'viem';
+import { mockUsdcAbi, priceFeedAbi, weth9Abi } from '../../contracts-abi/index.js';
+import { createAnvilTestClient, createClients, type Clients } from '../chain/clients.js';
+import type { Logger } from '../monitor/logger.js';
+import { priceE8FromSqrtPriceX96 } from '../spot/uniswap-math.js';
+import { devnetAccount } from './accounts.js';
+import type { DevnetAddresses } from './deploy.js';
+import { scriptedPath, type PricePath } from './price-path.js';
+import { arbitragePoolToPrice, devnetTokenAbi, poolTokens, readPoolState, type ArbitrageResult } from './uniswap.js';
+
+export interface MarketStep {
+  /** 1-based count of steps this driver has taken. */
+  step: number;
+  /** What the ETH/USD feed now answers. */
+  priceE8: bigint;
+  /** The pool's price after the step (unchanged when arbitrage is off). */
+  poolPriceE8: bigint;
+  /** `off` when arbitrage is disabled. */
+  arbitrage: ArbitrageResult['status'] | 'off';
+  /** The market maker's inventory had to be refilled during this step. */
+  toppedUp: boolean;
+}
+
+export interface MarketDriverOptions {
+  rpcUrl: string;
+  addresses: DevnetAddresses;
+  path: PricePath;
+  arbitrage: boolean;
+  logger?: Logger;
+  /** Level of the per-step `market.step` line (default debug: the keeper's demo steps often). */
+  stepLogLevel?: 'debug' | 'info';
+  /** Receipt polling of the viem clients (default 20 ms: anvil mines instantly). */
+  pollingIntervalMs?: number;
+}
+
+export interface MarketDriver {
+  /** Push the next price of the path; rejects when the path has ended (check `done`). */
+  step(): Promise<MarketStep>;
+  /** Step every `intervalMs` in the background until stopped or the path ends. */
+  start(intervalMs: number): void;
+  /** Stop the loop and wait for the step in flight. */
+  stop(): Promise<void>;
+  readonly running: boolean;
+  /** The path has no more prices. */
+  readonly done: boolean;
+  readonly steps: number;
+}
+
+/**
+ * What the market maker keeps on hand. A +30% jump on the devnet pool (20M USD a side, full
+ * range) costs about 2.8M USDC and a -30% one about 2,000 WETH; below the floor it is refilled
+ * to the target before the swap, and a swap that still runs dry is refilled and retried.
+ */
+const INVENTORY = {
+  usdc: { floorUnits: 5_000_000n * 10n ** 6n, targetUnits: 20_000_000n * 10n ** 6n },
+  weth: { floorWei: parseEther('2500'), targetWei: parseEther('10000') },
+  gasFloorWei: parseEther('100'),
+  gasTargetWei: parseEther('1000000'),
+} as const;
+const MAX_ARBITRAGE_ATTEMPTS = 3;
+
+async function confirm(c: Clients, sent: Promise<Hex>, what: string): Promise<void> {
+  const hash = await sent;
+  const receipt = await c.publicClient.waitForTransactionReceipt({ hash });
+  if (receipt.status !== 'success') throw new Error(`market driver: ${what} reverted (tx ${hash})`);
+}
+
+/**
+ * Serialize the sends of one account: viem numbers a transaction from the pending count, so two
+ * sends racing from the deployer (feed update and a refill) could take the same nonce. Holding
+ * the lock only until the node has the transaction keeps confirmations concurrent.
+ */
+function createSerialQueue(): <T>(send: () => Promise<T>) => Promise<T> {
+  let last: Promise<unknown> = Promise.resolve();
+  return (send) => {
+    const next = last.then(send, send);
+    last = next.catch(() => undefined);
+    return next;
+  };
+}
+
+type SerialQueue = ReturnType<typeof createSerialQueue>;
+
+function createInventory(rpcUrl: string, a: DevnetAddresses, owner: Clients, ownerSend: SerialQueue, maker: Clients, logger?: Logger) {
+  const test = createAnvilTestClient(rpcUrl, a.chainId);
+  const makerAddress = maker.walletClient.account.address;
+  const balanceOf = (token: Address) =>
+    maker.publicClient.readContract({ address: token, abi: devnetTokenAbi, functionName: 'balanceOf', args: [makerAddress] });
+
+  /** anvil only: gas money for whoever signs the refills and swaps. */
+  async function ensureGas(address: Address, needWei: bigint): Promise<void> {
+    const balance = await owner.publicClient.getBalance({ address });
+    if (balance < needWei + INVENTORY.gasFloorWei) await test.setBalance({ address, value: needWei + INVENTORY.gasTargetWei });
+  }
+
+  async function addUsdc(units: bigint): Promise<void> {
+    const sent = ownerSend(() => owner.walletClient.writeContract({ address: a.usdc, abi: mockUsdcAbi, functionName: 'mint', args: [makerAddress, units] }));
+    await confirm(owner, sent, 'USDC mint');
+  }
+
+  async function addWeth(wei: bigint): Promise<void> {
+    await ensureGas(owner.walletClient.account.address, wei);
+    await confirm(owner, ownerSend(() => owner.walletClient.writeContract({ address: a.weth, abi: weth9Abi, functionName: 'deposit', value: wei })), 'WETH deposit');
+    const sent = ownerSend(() => owner.walletClient.writeContract({ address: a.weth, abi: weth9Abi, functionName: 'transfer', args: [makerAddress, wei] }));
+    await confirm(owner, sent, 'WETH transfer');
+  }
+
+  return {
+    /** Refill whatever is below its floor; true when anything was added. */
+    async ensureFloors(): Promise<boolean> {
+      const [usdc, weth] = await Promise.all([balanceOf(a.usdc), balanceOf(a.weth), ensureGas(makerAddress, 0n)]);
+      const work: Promise<void>[] = [];
+      if (usdc < INVENTORY.usdc.floorUnits) work.push(addUsdc(INVENTORY.usdc.targetUnits - usdc));
+      if (weth < INVENTORY.weth.floorWei) work.push(addWeth(INVENTORY.weth.targetWei - weth));
+      await Promise.all(work);
+      if (work.length > 0) logger?.info({ usdcUnits: usdc, wethWei: weth }, 'market.inventory_topped_up');
+      return work.length > 0;
+    },
+    /** The swap ran dry: add a full target of the token it was selling. */
+    async refill(sellingWeth: boolean): Promise<void> {
+      if (sellingWeth) await addWeth(INVENTORY.weth.targetWei);
+      else await addUsdc(INVENTORY.usdc.targetUnits);
+      logger?.info({ token: sellingWeth ? 'WETH' : 'USDC' }, 'market.inventory_refilled');
+    },
+  };
+}
+
+export function createMarketDriver(opts: MarketDriverOptions): MarketDriver {
+  const a = opts.addresses;
+  const clientsFor = (role: 'deployer' | 'marketMaker') =>
+    createClients({ rpcUrls: [opts.rpcUrl], chainId: a.chainId, privateKey: devnetAccount(role).privateKey, pollingIntervalMs: opts.pollingIntervalMs ?? 20 });
+  const owner = clientsFor('deployer');
+  const maker = clientsFor('marketMaker');
+  const ownerSend = createSerialQueue();
+  const inventory = createInventory(opts.rpcUrl, a, owner, ownerSend, maker, opts.logger);
+  const { baseIsToken0 } = poolTokens(a.weth, a.usdc);
+  const poolArgs = { pool: a.uniswap.pool, swapRouter: a.uniswap.swapRouter, weth: a.weth, usdc: a.usdc };
+
+  // One price of lookahead, so `done` is known before a step is attempted.
+  let upcoming = opts.path.next();
+  let steps = 0;
+  const serialSteps = createSerialQueue();
+
+  async function setFeed(priceE8: bigint): Promise<void> {
+    const sent = ownerSend(() => owner.walletClient.writeContract({ address: a.ethUsdFeed, abi: priceFeedAbi, functionName: 'setPrice', args: [priceE8] }));
+    await confirm(owner, sent, 'feed setPrice');
+  }
+
+  async function movePool(priceE8: bigint): Promise<{ status: ArbitrageResult['status']; toppedUp: boolean; poolPriceE8: bigint }> {
+    let toppedUp = await inventory.ensureFloors();
+    for (let attempt = 1; ; attempt++) {
+      const r = await arbitragePoolToPrice(maker, { ...poolArgs, targetPriceE8: priceE8 });
+      if (r.status === 'at-target' || attempt >= MAX_ARBITRAGE_ATTEMPTS) return { status: r.status, toppedUp, poolPriceE8: r.priceAfterE8 };
+      // The maker sells WETH to push the price down.
+      await inventory.refill(priceE8 < r.priceAfterE8);
+      toppedUp = true;
+    }
+  }
+
+  async function readPoolPriceE8(): Promise<bigint> {
+    const state = await readPoolState(maker.publicClient, a.uniswap.pool);
+    return priceE8FromSqrtPriceX96(state.sqrtPriceX96, baseIsToken0);
+  }
+
+  async function stepNow(): Promise<MarketStep> {
+    if (upcoming.done) throw new Error('market driver: the price path has ended');
+    const priceE8 = upcoming.value;
+    upcoming = opts.path.next(); // before the check: a bad price is skipped, not retried forever
+    if (priceE8 <= 0n) throw new RangeError(`market driver: price path yielded ${priceE8}`);
+    const t0 = performance.now();
+    // Different signers, so the feed update and the swap can land in the same block.
+    const [, pool] = await Promise.all([
+      setFeed(priceE8),
+      opts.arbitrage ? movePool(priceE8) : readPoolPriceE8().then((p) => ({ status: 'off' as const, toppedUp: false, poolPriceE8: p })),
+    ]);
+    steps++;
+    const result: MarketStep = { step: steps, priceE8, poolPriceE8: pool.poolPriceE8, arbitrage: pool.status, toppedUp: pool.toppedUp };
+    opts.logger?.[opts.stepLogLevel ?? 'debug']({ ...result, ms: Math.round(performance.now() - t0) }, 'market.step');
+    return result;
+  }
+
+  // Steps never overlap, whether they come from the loop or from direct calls.
+  const step = (): Promise<MarketStep> => serialSteps(stepNow);
+
+  const loop = createLoop(step, () => upcoming.done === true, opts.logger);
+  return {
+    step,
+    start: loop.start,
+    stop: loop.stop,
+    get running() {
+      return loop.running();
+    },
+    get done() {
+      return upcoming.done === true;
+    },
+    get steps() {
+      return steps;
+    },
+  };
+}
+
+/** A background loop: one step per interval, measured from the start of the step, never overlapping. */
+function createLoop(step: () => Promise<MarketStep>, pathDone: () => boolean, logger?: Logger) {
+  let running = false;
+  let finished: Promise<void> = Promise.resolve();
+  let wake: (() => void) | undefined;
+  let timer: NodeJS.Timeout | undefined;
+
+  const sleep = (ms: number) =>
+    new Promise<void>((resolve) => {
+      wake = resolve;
+      timer = setTimeout(resolve, ms);
+    });
+
+  async function run(intervalMs: number): Promise<void> {
+    let failures = 0;
+    while (running) {
+      if (pathDone()) {
+        logger?.info('market.path_ended');
+        break;
+      }
+      const t0 = performance.now();
+      try {
+        await step();
+        failures = 0;
+      } catch (err) {
+        failures++;
+        logger?.warn({ err, consecutiveFailures: failures }, 'market.step_failed');
+      }
+      if (running) await sleep(Math.max(0, intervalMs - (performance.now() - t0)));
+    }
+    running = false;
+  }
+
+  return {
+    start(intervalMs: number): void {
+      if (!(intervalMs >= 0)) throw new RangeError('market driver: intervalMs must be >= 0');
+      if (running) return;
+      running = true;
+      logger?.info({ intervalMs }, 'market.started');
+      finished = run(intervalMs);
+    },
+    async stop(): Promise<void> {
+      const wasRunning = running;
+      running = false;
+      clearTimeout(timer);
+      wake?.();
+      await finished;
+      if (wasRunning) logger?.info('market.stopped');
+    },
+    running: () => running,
+  };
+}
+
+/** One-shot: set the feed to `priceE8` and (by default) arbitrage the pool to it. */
+export async function movePrice(
+  rpcUrl: string,
+  addresses: DevnetAddresses,
+  priceE8: bigint,
+  opts: { arbitrage?: boolean; logger?: Logger } = {},
+): Promise<MarketStep> {
+  const driver = createMarketDriver({ rpcUrl, addresses, path: scriptedPath([priceE8]), arbitrage: opts.arbitrage ?? true, logger: opts.logger });
+  return driver.step();
+}

@@ -8,6 +8,7 @@ import { createClients, type Clients, type TransportOptions } from '../chain/cli
 import { createExecutor } from '../chain/executor.js';
 import { createSnapshotReader, type SnapshotReader } from '../chain/snapshot.js';
 import { createPerpVenue } from '../venues/perp.js';
+import { createAaveVenue } from '../venues/aave.js';
 import type { HedgeVenue } from '../venues/types.js';
 import { createLoop, type Loop } from './loop.js';
 import { tick, type RunnerState, type TickDeps, type TickResult } from './tick.js';
@@ -51,7 +52,8 @@ export async function createVenue(
     if (!addresses.perpExchange) throw new Error('HEDGE_VENUE=perp needs PERP_EXCHANGE');
     return createPerpVenue({ exchange: addresses.perpExchange, marketId: config.perpMarketId, usdc: addresses.usdc });
   }
-  throw new Error('HEDGE_VENUE=aave: the Aave venue is not wired yet');
+  if (!addresses.aavePoolAddressesProvider) throw new Error('HEDGE_VENUE=aave needs AAVE_POOL_ADDRESSES_PROVIDER');
+  return createAaveVenue({ addresses, publicClient: clients.publicClient });
 }
 
 export async function createKeeper(opts: KeeperOptions): Promise<Keeper> {
@@ -88,14 +90,20 @@ export async function createKeeper(opts: KeeperOptions): Promise<Keeper> {
     logger,
     ...opts.hooks,
     async execute(action, assessment, snapshot) {
-      const txs = await venue.buildTxs(action, {
+      const built = await venue.buildTxs(action, {
         account,
         publicClient: clients.publicClient,
         oracle: snapshot.oracle,
         maxSlippageBps: config.policy.maxSlippageBps,
         blockNumber: assessment.blockNumber,
       });
-      return executor.run(txs, { action: action.kind, block: assessment.blockNumber });
+      if (built.status === 'refused') {
+        // The venue's own pre-send check (e.g. a quote) failed: nothing was sent.
+        const { label, reason } = built;
+        logger.warn({ event: 'tx.reverted', stage: 'simulation', label, reason, action: action.kind, block: assessment.blockNumber }, `${label} would revert: ${reason}`);
+        return [{ status: 'reverted', label, stage: 'simulation', reason }];
+      }
+      return executor.run(built.txs, { action: action.kind, block: assessment.blockNumber });
     },
   };
 

@@ -2,7 +2,7 @@ import { erc20Abi, maxUint256, type ContractFunctionParameters } from 'viem';
 import { perpExchangeAbi } from '../../contracts-abi/index.js';
 import type { Action, Address, PerpAccount } from '../core/types.js';
 import type { CallAllowList } from '../core/guard.js';
-import type { BuildContext, HedgeVenue, TxRequest } from './types.js';
+import type { BuildContext, BuiltTxs, HedgeVenue, TxRequest } from './types.js';
 
 const BPS = 10_000n;
 
@@ -68,23 +68,23 @@ export function createPerpVenue(params: { exchange: Address; marketId: bigint; u
         takerFeeBps: v.takerFeeBps,
       };
     },
-    async buildTxs(action: Action, ctx: BuildContext): Promise<TxRequest[]> {
+    async buildTxs(action: Action, ctx: BuildContext): Promise<BuiltTxs> {
       if (action.kind === 'topUp') {
-        return [
+        const txs: TxRequest[] = [
           ...(await approvalIfShort(ctx, usdc, exchange, action.amountUnits, 'approve USDC for the perp exchange')),
           { label: 'perp.deposit', address: exchange, abi: perpExchangeAbi, functionName: 'deposit', args: [marketId, action.amountUnits] },
         ];
+        return { status: 'ready', txs };
       }
       const acceptable = acceptablePriceE8(ctx.oracle.priceE8, action.sizeDeltaWei, ctx.maxSlippageBps);
-      return [
-        {
-          label: 'perp.trade',
-          address: exchange,
-          abi: perpExchangeAbi,
-          functionName: 'trade',
-          args: [marketId, action.sizeDeltaWei, acceptable],
-        },
-      ];
+      const trade: TxRequest = {
+        label: 'perp.trade',
+        address: exchange,
+        abi: perpExchangeAbi,
+        functionName: 'trade',
+        args: [marketId, action.sizeDeltaWei, acceptable],
+      };
+      return { status: 'ready', txs: [trade] };
     },
     allowList(): CallAllowList {
       return [

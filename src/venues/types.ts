@@ -25,6 +25,17 @@ export interface BuildContext {
 }
 
 /**
+ * What `buildTxs` returns: the transactions, or a refusal when a check made while building them
+ * (a swap quote beyond the slippage bound, a balance short of what a leg needs) shows the
+ * sequence would fail part way. Refusing up front sends nothing, where letting the failing leg
+ * revert in its own simulation would leave the earlier legs mined (an Aave borrow without the sale).
+ */
+export type BuiltTxs =
+  | { status: 'ready'; txs: TxRequest[] }
+  /** `label` names the step that would fail, as a TxOutcome label does. */
+  | { status: 'refused'; label: string; reason: string };
+
+/**
  * A hedge venue: how its account is read (as calls added to the tick's one multicall), and
  * how an action becomes transactions. The planner above it is venue-agnostic.
  */
@@ -38,7 +49,7 @@ export interface HedgeVenue {
    * The transactions that carry out an action, in order (approvals included only when the
    * allowance is short). Built all at once: every amount is fixed before the first is sent.
    */
-  buildTxs(action: Action, ctx: BuildContext): Promise<TxRequest[]>;
+  buildTxs(action: Action, ctx: BuildContext): Promise<BuiltTxs>;
   /** The contracts and functions this venue may call (deny by default). */
   allowList(): CallAllowList;
 }

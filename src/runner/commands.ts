@@ -1,4 +1,5 @@
 import type { Hex } from 'viem';
+import { privateKeyToAddress } from 'viem/accounts';
 import type { Logger } from 'pino';
 import { resolveAddresses, type ChainAddresses, type KeeperConfig, configSummary } from '../config.js';
 import { assess } from '../core/assess.js';
@@ -114,8 +115,8 @@ export async function runCommand(
   const logger = boot.child({ chainId: rt.chainId });
   try {
     if (opts.dryRun === 'fork') return await forkDryRun(config, rt, logger);
-    const keeper = await keeperFor(config, rt, logger, opts.dryRun === 'simulate');
-    const log = logger.child({ account: keeper.account });
+    const log = logger.child({ account: privateKeyToAddress(rt.privateKey) });
+    const keeper = await keeperFor(config, rt, log, opts.dryRun === 'simulate');
     log.info(
       { event: 'keeper.started', venue: config.venue, dryRun: opts.dryRun, embedded: rt.embedded, config: configSummary(config) },
       `keeper started on chain ${rt.chainId} (${config.venue} venue${opts.dryRun ? ', dry-run' : ''}${rt.embedded ? ', embedded devnet' : ''})`,

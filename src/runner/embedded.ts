@@ -18,6 +18,7 @@ import type { ChainAddresses } from '../config.js';
  */
 export const DEMO_MARKET = {
   stepMs: 2_000,
+  blockTimeSec: 1,
   volAnnual: 12,
   jumps: { intensityPerYear: 365 * 24 * 3600 / 40, meanPct: 0, stdPct: 2.5 },
   /** Perp margin ratio the demo opens at (trigger 0.15 by default). */
@@ -71,7 +72,8 @@ async function thinAaveCollateral(c: Clients, d: DevnetAddresses): Promise<void>
 export async function startEmbeddedDevnet(config: KeeperConfig, logger: Logger, opts: { drive: boolean }): Promise<Runtime> {
   const t0 = performance.now();
   const state = await ensureDevnetState();
-  const anvil = await startDevnetFromState(state);
+  // One-second blocks, as on a real chain: the keeper ticks per block, not per transaction.
+  const anvil = await startDevnetFromState(state, { blockTimeSec: DEMO_MARKET.blockTimeSec });
   try {
     await refreshFeeds(anvil.rpcUrl, state.addresses);
     const role = config.venue === 'aave' ? 'aaveDemo' : 'perpDemo';

@@ -105,10 +105,12 @@ export async function tick(deps: TickDeps, state: RunnerState): Promise<TickResu
       ...risk,
       safeMode: policyState.safeMode?.reason ?? null,
       decision: decided.plan.actions.length === 0 ? 'hold' : decided.plan.actions.map((a) => a.kind).join('+'),
+      ...(decided.plan.actions.length === 0 ? { why: decided.plan.skipped[0] ?? 'nothing to do' } : {}),
     },
-    'tick',
+    `tick ${snapshot.blockNumber}: ${decided.plan.actions.length === 0 ? 'hold' : decided.plan.actions.map((a) => a.kind).join(' + ')}`,
   );
-  logger.info(
+  // The tick line already says "hold"; the reasons for holding are detail.
+  logger[decided.plan.actions.length ? 'info' : 'debug'](
     { event: 'plan', actions: decided.plan.actions, skipped: decided.plan.skipped },
     decided.plan.actions.length ? decided.plan.actions.map((a) => a.reason).join('; ') : decided.plan.skipped.join('; ') || 'nothing to do',
   );

@@ -1,7 +1,7 @@
 import { Decimal } from 'decimal.js';
 import { isAddress, parseUnits, type Hex } from 'viem';
 import { z } from 'zod';
-import type { Address, GuardPolicy, HedgePolicy, HedgeVenueKind } from './core/types.js';
+import type { Address, BandParams, GuardPolicy, HedgePolicy, HedgeVenueKind } from './core/types.js';
 
 /**
  * The keeper's configuration, read once from the environment (the CLI passes process.env after
@@ -283,7 +283,26 @@ function readPolicy(r: Reader): HedgePolicy {
     hfTargetE18: units(hfTarget, 18),
     maxSlippageBps: r.int('MAX_SLIPPAGE_BPS', '50', 1, 5_000) ?? 50,
     includeNativeEth: r.bool('INCLUDE_NATIVE_ETH', false),
-    bandMode: r.choice('BAND_MODE', 'fixed', ['fixed', 'vol', 'ww']),
+    bandMode: r.choice('BAND_MODE', 'fixed', ['fixed', 'vol', 'ww', 'time']),
+    band: readBandParams(r),
+  };
+}
+
+/** Parameters of BAND_MODE vol / ww / time (core/band-policy.ts); read whatever the mode, so a typo fails early. */
+function readBandParams(r: Reader): BandParams {
+  const volRef = r.decimal('BAND_VOL_REF_ANNUAL', '1.0', { min: 0, max: 10, above: true });
+  const minEth = r.decimal('BAND_MIN_ETH', '0.1', { min: 0 });
+  const maxEth = r.decimal('BAND_MAX_ETH', '100', { min: 0, above: true });
+  if (r.ok('BAND_MIN_ETH', 'BAND_MAX_ETH') && minEth.gt(maxEth)) {
+    r.fail('BAND_MIN_ETH', `must be <= BAND_MAX_ETH (${maxEth.toFixed()})`);
+  }
+  return {
+    volRefAnnual: volRef.toNumber(),
+    minWei: units(minEth, 18),
+    maxWei: units(maxEth, 18),
+    wwCostBps: r.decimal('WW_COST_BPS', '10', { min: 0, max: 1000 }).toNumber(),
+    wwRiskAversionPerUsd: r.decimal('WW_RISK_AVERSION', '0.0005', { min: 0, above: true }).toNumber(),
+    rebalancePeriodSec: r.int('REBALANCE_PERIOD_SEC', '3600', 1, 86_400 * 30) ?? 3600,
   };
 }
 

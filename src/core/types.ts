@@ -104,7 +104,27 @@ export interface Snapshot {
 // ---------------------------------------------------------------------------------------------
 
 export type HedgeVenueKind = HedgeAccount['venue'];
-export type BandMode = 'fixed' | 'vol' | 'ww';
+/**
+ * fixed: max(abs, pct * gross spot). vol: the fixed band scaled by volatility / reference vol.
+ * ww: Whalley-Wilmott half-width from cost, LP gamma and risk aversion. time: no band; trade back
+ * to target once per period (the comparison baseline). See core/band-policy.ts.
+ */
+export type BandMode = 'fixed' | 'vol' | 'ww' | 'time';
+
+/** Parameters of the adaptive band modes; statistics are numbers, clamps are wei. */
+export interface BandParams {
+  /** vol: annualised volatility at which the vol band equals the fixed band (1.0 = 100%). */
+  volRefAnnual: number;
+  /** vol / ww: the computed band is clamped to [minWei, maxWei]. */
+  minWei: bigint;
+  maxWei: bigint;
+  /** ww: proportional cost of a hedge trade (taker fee + slippage), basis points. */
+  wwCostBps: number;
+  /** ww: absolute risk aversion of the hedger, 1/USD (higher = narrower band). */
+  wwRiskAversionPerUsd: number;
+  /** time: seconds between two rebalances to target (aligned to multiples of the period). */
+  rebalancePeriodSec: number;
+}
 
 /** What assess/plan need from the configuration (built by loadConfig, or by a backtest). */
 export interface HedgePolicy {
@@ -129,6 +149,8 @@ export interface HedgePolicy {
   /** Count native ETH as exposure (default false: it is the gas tank). */
   includeNativeEth: boolean;
   bandMode: BandMode;
+  /** Parameters of bandMode vol / ww / time; absent = DEFAULT_BAND_PARAMS (core/band-policy.ts). */
+  band?: BandParams;
 }
 
 export interface CollateralAssessment {

@@ -33,6 +33,7 @@ describe('loadConfig: defaults', () => {
       cooldownSec: 60, minTradeWei: ETH / 100n, maxTradeWei: 50n * ETH,
       marginTriggerE18: 15n * 10n ** 16n, marginTargetE18: 25n * 10n ** 16n, hfTriggerE18: 13n * 10n ** 17n, hfTargetE18: 16n * 10n ** 17n,
       maxSlippageBps: 50, includeNativeEth: false, bandMode: 'fixed',
+      band: { volRefAnnual: 1, minWei: ETH / 10n, maxWei: 100n * ETH, wwCostBps: 10, wwRiskAversionPerUsd: 0.0005, rebalancePeriodSec: 3600 },
     });
     expect(c.guard).toEqual({
       maxTradeWei: 50n * ETH, maxNotionalPerDayUsdE8: 1_000_000n * 10n ** 8n, maxTopUpUnits: 100_000n * 10n ** 6n, maxGasPriceWei: 200n * 10n ** 9n,
@@ -90,6 +91,8 @@ describe('loadConfig: one line per bad variable', () => {
     ['HF_TRIGGER', '1'], ['HF_TARGET', '0.9'], ['MAX_SLIPPAGE_BPS', '0'], ['INCLUDE_NATIVE_ETH', 'maybe'], ['BAND_MODE', 'auto'],
     ['MAX_NOTIONAL_PER_DAY_USD', '0'], ['MAX_TOPUP_USDC', '1e6'], ['MAX_GAS_PRICE_GWEI', '-5'], ['TICK_MODE', 'cron'],
     ['TICK_INTERVAL_MS', '10'], ['LOG_LEVEL', 'verbose'], ['LOG_FORMAT', 'xml'], ['METRICS_PORT', '70000'],
+    ['BAND_VOL_REF_ANNUAL', '0'], ['BAND_MIN_ETH', '-0.1'], ['BAND_MAX_ETH', '0'], ['WW_COST_BPS', '1001'],
+    ['WW_RISK_AVERSION', '0'], ['REBALANCE_PERIOD_SEC', '0'],
   ];
   // A set RPC_URLS means a live keeper, which also needs a signer and addresses: give it both.
   const withContext = (env: Record<string, string>): Record<string, string> => ('RPC_URLS' in env ? { ...LIVE, ...env } : env);
@@ -116,6 +119,7 @@ describe('loadConfig: cross-field checks', () => {
     [{ MARGIN_TRIGGER_RATIO: '0.2', MARGIN_TARGET_RATIO: '0.2' }, 'MARGIN_TRIGGER_RATIO=0.2: must be below MARGIN_TARGET_RATIO (0.2)'],
     [{ HF_TRIGGER: '1.7' }, 'HF_TRIGGER=1.7: must be below HF_TARGET (1.6)'],
     [{ MIN_TRADE_ETH: '60' }, 'MIN_TRADE_ETH=60: must be <= MAX_TRADE_ETH (50)'],
+    [{ BAND_MIN_ETH: '200' }, 'BAND_MIN_ETH=200: must be <= BAND_MAX_ETH (100)'],
     [{ DELTA_BAND_ETH: '0', DELTA_BAND_PCT: '0' }, 'DELTA_BAND_ETH=0: the band must be > 0: DELTA_BAND_ETH and DELTA_BAND_PCT cannot both be 0'],
     [{ RPC_URLS: 'http://x', ADDRESSES_FILE: 'a.json' }, 'PRIVATE_KEY=(unset): required when RPC_URLS is set'],
     [{ KEYSTORE_PATH: '/k.json' }, 'KEYSTORE_PASSWORD=(unset): required with KEYSTORE_PATH'],
@@ -124,6 +128,17 @@ describe('loadConfig: cross-field checks', () => {
     const lines = problems(env);
     expect(lines).toHaveLength(1);
     expect(lines[0]).toContain(line);
+  });
+
+  it('band modes: time and its parameters, in human units', () => {
+    const c = loadConfig({
+      BAND_MODE: 'time', REBALANCE_PERIOD_SEC: '900', BAND_VOL_REF_ANNUAL: '0.8', BAND_MIN_ETH: '0.25', BAND_MAX_ETH: '12.5',
+      WW_COST_BPS: '7.5', WW_RISK_AVERSION: '0.002',
+    });
+    expect(c.policy.bandMode).toBe('time');
+    expect(c.policy.band).toEqual({
+      volRefAnnual: 0.8, minWei: ETH / 4n, maxWei: 125n * ETH / 10n, wwCostBps: 7.5, wwRiskAversionPerUsd: 0.002, rebalancePeriodSec: 900,
+    });
   });
 
   it('band may come from the percentage alone', () => {

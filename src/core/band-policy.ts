@@ -1,0 +1,128 @@
+import type { BandParams, HedgePolicy, LpPosition } from './types.js';
+import { E18, MAX_UINT256, fmtEth } from './format.js';
+import { effectiveBandWei } from './policy.js';
+import { baseToWei, uniswapV3GammaBasePerUsd, volScaledBandWei, whalleyWilmottHalfWidth } from './risk/bands.js';
+
+/**
+ * The band of each BAND_MODE, computed per tick and handed to assess(..., { bandWei }). Pure:
+ * volatility, gamma and time are inputs (the runner or the backtester measures them).
+ */
+
+const ETH = E18;
+
+/** Defaults of the adaptive modes (the same as loadConfig's documented defaults). */
+export const DEFAULT_BAND_PARAMS: Readonly<BandParams> = Object.freeze({
+  volRefAnnual: 1.0,
+  minWei: ETH / 10n,
+  maxWei: 100n * ETH,
+  wwCostBps: 10,
+  wwRiskAversionPerUsd: 0.0005,
+  rebalancePeriodSec: 3600,
+});
+
+/**
+ * The band of bandMode time while the period has not elapsed: wider than any position, so
+ * assess reports "in band" and plan trades nothing (top-ups still run).
+ */
+export const NO_TRADE_BAND_WEI = MAX_UINT256;
+
+export interface BandInputs {
+  /** |wallet| + |LP| base exposure, as assess computes it. */
+  grossSpotWei: bigint;
+  priceE8: bigint;
+  /** Annualised volatility estimate (EWMA, GARCH); null before there is enough history. */
+  volAnnual: number | null;
+  /** d(spot delta)/d(price) in ETH per USD (an LP's is negative; the sign does not matter). */
+  gammaBasePerUsd: number;
+  /** time mode: the tick's time, seconds. */
+  nowSec?: number;
+  /** time mode: the last time a rebalance was due (see rebalanceDue); null = never. */
+  lastRebalanceSec?: number | null;
+}
+
+export interface BandDecision {
+  bandWei: bigint;
+  /** One line for the tick log: how the band was obtained. */
+  note: string;
+  /** time mode only: a rebalance is due now; the caller then sets lastRebalanceSec = nowSec. */
+  rebalanceDue?: boolean;
+}
+
+export function bandParams(policy: HedgePolicy): BandParams {
+  return policy.band ?? DEFAULT_BAND_PARAMS;
+}
+
+function clamp(x: bigint, p: BandParams): bigint {
+  return x < p.minWei ? p.minWei : x > p.maxWei ? p.maxWei : x;
+}
+
+/**
+ * Time-based rebalancing is due when nowSec is in a later period slot (floor(t / period)) than
+ * the last due time, so rebalances land on the period grid (the top of the hour) whatever the
+ * tick times are, and a skipped dust trade does not make every following tick "due".
+ */
+export function rebalanceDue(lastRebalanceSec: number | null | undefined, nowSec: number, periodSec: number): boolean {
+  if (!(periodSec > 0)) throw new RangeError(`rebalanceDue: period must be > 0, got ${periodSec}`);
+  if (lastRebalanceSec === null || lastRebalanceSec === undefined) return true;
+  return Math.floor(nowSec / periodSec) > Math.floor(lastRebalanceSec / periodSec);
+}
+
+export function bandWeiFor(policy: HedgePolicy, inputs: BandInputs): BandDecision {
+  const p = bandParams(policy);
+  const fixedWei = effectiveBandWei(policy, inputs.grossSpotWei);
+  switch (policy.bandMode) {
+    case 'fixed':
+      return { bandWei: fixedWei, note: `fixed band ${fmtEth(fixedWei)}` };
+    case 'vol': {
+      const vol = inputs.volAnnual;
+      if (vol === null || !Number.isFinite(vol) || vol < 0) {
+        return { bandWei: fixedWei, note: `vol band: no volatility estimate yet, fixed band ${fmtEth(fixedWei)}` };
+      }
+      const bandWei = volScaledBandWei({ baseBandWei: fixedWei, volAnnual: vol, refVolAnnual: p.volRefAnnual, min: p.minWei, max: p.maxWei });
+      return { bandWei, note: `vol band ${fmtEth(bandWei)} = ${fmtEth(fixedWei)} * vol ${(vol * 100).toFixed(1)}% / ref ${(p.volRefAnnual * 100).toFixed(1)}%, clamped` };
+    }
+    case 'ww': {
+      const priceUsd = Number(inputs.priceE8) / 1e8; // a price, not an amount: a float is fine
+      const halfWidthEth = whalleyWilmottHalfWidth({
+        costProportional: p.wwCostBps / 10_000,
+        priceUsd,
+        gammaBasePerUsd: inputs.gammaBasePerUsd,
+        riskAversionPerUsd: p.wwRiskAversionPerUsd,
+      });
+      const bandWei = clamp(baseToWei(halfWidthEth), p);
+      return { bandWei, note: `ww band ${fmtEth(bandWei)} (H ${halfWidthEth.toFixed(4)} ETH, gamma ${inputs.gammaBasePerUsd.toExponential(3)} ETH/USD, clamped)` };
+    }
+    case 'time': {
+      if (inputs.nowSec === undefined) throw new RangeError('bandWeiFor: bandMode time needs nowSec');
+      const due = rebalanceDue(inputs.lastRebalanceSec, inputs.nowSec, p.rebalancePeriodSec);
+      return due
+        ? { bandWei: 0n, note: `time: ${p.rebalancePeriodSec}s period elapsed, rebalance to target`, rebalanceDue: true }
+        : { bandWei: NO_TRADE_BAND_WEI, note: `time: waiting for the next ${p.rebalancePeriodSec}s slot`, rebalanceDue: false };
+    }
+  }
+}
+
+/** Price of the base asset in USD at a tick (float), whichever token is token0 (USDC 6, WETH 18 decimals). */
+function tickPriceUsd(tick: number, baseIsToken0: boolean, baseDecimals: number, quoteDecimals: number): number {
+  const raw = 1.0001 ** tick; // token1 raw per token0 raw
+  const perBase = baseIsToken0 ? raw : 1 / raw;
+  return perBase * 10 ** (baseDecimals - quoteDecimals);
+}
+
+/**
+ * Gamma of the LP positions, ETH per USD, at the oracle price: the sum of the in-range
+ * positions' uniswapV3GammaBasePerUsd (0 out of range). For the ww band.
+ */
+export function lpGammaBasePerUsd(lps: readonly LpPosition[], priceE8: bigint, baseDecimals = 18, quoteDecimals = 6): number {
+  const priceUsd = Number(priceE8) / 1e8;
+  let gamma = 0;
+  for (const lp of lps) {
+    if (!lp.inRange || lp.liquidity === 0n) continue;
+    const a = tickPriceUsd(lp.tickLower, lp.baseIsToken0, baseDecimals, quoteDecimals);
+    const b = tickPriceUsd(lp.tickUpper, lp.baseIsToken0, baseDecimals, quoteDecimals);
+    gamma += uniswapV3GammaBasePerUsd({
+      liquidity: lp.liquidity, priceUsd, priceLowerUsd: Math.min(a, b), priceUpperUsd: Math.max(a, b), baseDecimals, quoteDecimals,
+    });
+  }
+  return gamma;
+}

@@ -11,6 +11,7 @@ import type { Clients } from './clients.js';
 import { isAllowedCall, type CallAllowList } from '../core/guard.js';
 import type { TxRequest } from '../venues/types.js';
 import { decodeAaveError } from '../venues/aave-errors.js';
+import type { TxEventKind } from '../monitor/telemetry.js';
 
 /** The result of one transaction: a value, not an exception (DESIGN). */
 export type TxOutcome =
@@ -32,6 +33,8 @@ export interface ExecutorOptions {
   dryRun: boolean;
   /** Extra ABIs whose custom errors may appear in reverts (e.g. a swap router's). */
   errorAbis?: readonly Abi[];
+  /** Transaction lifecycle hook (metrics). */
+  onTx?: (kind: TxEventKind, label: string) => void;
 }
 
 /** The most useful revert reason viem (or Aave's numeric codes) can give. */
@@ -74,6 +77,7 @@ export function createExecutor(opts: ExecutorOptions): Executor {
     if (isAllowedCall(tx.address, tx.functionName, allowList)) return null;
     const reason = `${tx.functionName} on ${tx.address} is not on the allow-list`;
     logger.warn({ event: 'guard.blocked', label: tx.label, reason }, reason);
+    opts.onTx?.('blocked', tx.label);
     return { status: 'blocked', label: tx.label, reason };
   }
 
@@ -97,11 +101,13 @@ export function createExecutor(opts: ExecutorOptions): Executor {
       const tx = txs[i] as TxRequest;
       if (r.status === 'success') {
         logger.info({ event: 'tx.simulated', label: tx.label, gasUsed: r.gasUsed, dryRun: true, ...context }, `simulated ${tx.label}`);
+        opts.onTx?.('simulated', tx.label);
         outcomes.push({ status: 'simulated', label: tx.label, gasUsed: r.gasUsed });
         continue;
       }
       const reason = revertReason(r.error, [tx.abi, ...(opts.errorAbis ?? [])]);
       logger.warn({ event: 'tx.reverted', stage: 'simulation', label: tx.label, reason, dryRun: true, ...context }, `${tx.label} would revert: ${reason}`);
+      opts.onTx?.('reverted', tx.label);
       outcomes.push({ status: 'reverted', label: tx.label, stage: 'simulation', reason });
       return outcomes;
     }
@@ -123,21 +129,25 @@ export function createExecutor(opts: ExecutorOptions): Executor {
     } catch (err) {
       const reason = revertReason(err, [tx.abi, ...(opts.errorAbis ?? [])]);
       logger.warn({ event: 'tx.reverted', stage: 'simulation', label: tx.label, reason, ...context }, `${tx.label} would revert: ${reason}`);
+      opts.onTx?.('reverted', tx.label);
       return { status: 'reverted', label: tx.label, stage: 'simulation', reason };
     }
     logger.debug({ event: 'tx.simulated', label: tx.label, gas: request.gas, ...context }, `simulated ${tx.label}`);
     const hash = await walletClient.writeContract(request);
     logger.info({ event: 'tx.sent', label: tx.label, hash, ...context }, `sent ${tx.label}`);
+    opts.onTx?.('sent', tx.label);
     const receipt = await publicClient.waitForTransactionReceipt({ hash });
     if (receipt.status === 'success') {
       logger.info(
         { event: 'tx.mined', label: tx.label, hash, block: receipt.blockNumber, gasUsed: receipt.gasUsed, ...context },
         `mined ${tx.label}`,
       );
+      opts.onTx?.('mined', tx.label);
       return { status: 'mined', label: tx.label, hash, gasUsed: receipt.gasUsed, blockNumber: receipt.blockNumber };
     }
     const reason = await replayReason(tx, receipt.blockNumber);
     logger.error({ event: 'tx.reverted', stage: 'chain', label: tx.label, hash, reason, ...context }, `${tx.label} reverted on chain: ${reason}`);
+    opts.onTx?.('reverted', tx.label);
     return { status: 'reverted', label: tx.label, stage: 'chain', reason, hash };
   }
 

@@ -11,6 +11,7 @@ import { createPerpVenue } from '../venues/perp.js';
 import { createAaveVenue } from '../venues/aave.js';
 import type { HedgeVenue } from '../venues/types.js';
 import { createLoop, type Loop } from './loop.js';
+import { emit, type KeeperTelemetry } from '../monitor/telemetry.js';
 import { tick, type RunnerState, type TickDeps, type TickResult } from './tick.js';
 
 export interface KeeperOptions {
@@ -27,6 +28,8 @@ export interface KeeperOptions {
   hooks?: Pick<TickDeps, 'checkSanity' | 'riskFigures'>;
   /** Called after every tick (metrics, journal, tests). */
   onTick?: (result: TickResult) => void;
+  /** Metrics/benchmark hooks: ticks, transactions, RPC requests and errors. */
+  telemetry?: KeeperTelemetry;
 }
 
 export interface Keeper {
@@ -62,7 +65,17 @@ export async function createKeeper(opts: KeeperOptions): Promise<Keeper> {
     rpcUrls: opts.rpcUrls,
     chainId: opts.chainId,
     privateKey: opts.privateKey,
-    transport: opts.transport,
+    transport: {
+      ...opts.transport,
+      onRequest: (info) => {
+        opts.transport?.onRequest?.(info);
+        emit(opts.telemetry, 'rpcRequest', info.url, info.method);
+      },
+      onError: (info) => {
+        opts.transport?.onError?.(info);
+        emit(opts.telemetry, 'rpcError', info.url, info.error);
+      },
+    },
   });
   const account = clients.walletClient.account.address;
   const venue = await createVenue(config.venue, addresses, config, clients);
@@ -79,7 +92,13 @@ export async function createKeeper(opts: KeeperOptions): Promise<Keeper> {
       pool: addresses.uniswapPool,
     },
   });
-  const executor = createExecutor({ clients, logger, allowList: venue.allowList(), dryRun: opts.dryRun });
+  const executor = createExecutor({
+    clients,
+    logger,
+    allowList: venue.allowList(),
+    dryRun: opts.dryRun,
+    onTx: (kind, label) => emit(opts.telemetry, 'tx', kind, label),
+  });
   let state: RunnerState = { policy: initialPolicyState(), guard: initialGuardState(Math.floor(Date.now() / 1000)) };
   let pinnedBlock: bigint | undefined;
 
@@ -109,8 +128,16 @@ export async function createKeeper(opts: KeeperOptions): Promise<Keeper> {
 
   async function tickOnce(blockNumber?: bigint): Promise<TickResult> {
     pinnedBlock = blockNumber;
-    const result = await tick(deps, state);
+    const t0 = performance.now();
+    let result: TickResult;
+    try {
+      result = await tick(deps, state);
+    } catch (err) {
+      emit(opts.telemetry, 'tickFailed', err, performance.now() - t0);
+      throw err;
+    }
     state = result.state;
+    emit(opts.telemetry, 'tick', result, performance.now() - t0);
     opts.onTick?.(result);
     return result;
   }

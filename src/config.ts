@@ -193,7 +193,7 @@ export function requiredAddressKeys(venue: HedgeVenueKind): (keyof ChainAddresse
   const common: (keyof ChainAddresses)[] = ['oracleFeed', 'weth', 'usdc', 'uniswapPositionManager', 'uniswapPool'];
   return venue === 'perp'
     ? [...common, 'perpExchange']
-    : [...common, 'aavePoolAddressesProvider', 'uniswapSwapRouter'];
+    : [...common, 'aavePoolAddressesProvider', 'uniswapSwapRouter', 'uniswapQuoter'];
 }
 
 function readRpcUrls(r: Reader): string[] {

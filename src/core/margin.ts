@@ -76,9 +76,10 @@ function aaveRatioAfter(account: AaveAccount, s: CollateralScenario): bigint {
   // A positive hedge is impossible on Aave (a debt cannot go negative): treat it as no debt.
   return aaveHealthFactorE18({
     collateralUnits: account.collateralUnits + (s.extraCollateralUnits ?? 0n),
-    usdcPriceE8: s.quotePriceE8 ?? E8,
+    usdcPriceE8: account.aaveUsdcPriceE8 ?? s.quotePriceE8 ?? E8,
     debtWei: s.sizeAfterWei < 0n ? -s.sizeAfterWei : 0n,
-    wethPriceE8: s.atPriceE8 ?? s.priceE8,
+    // A stress price (atPriceE8) is a what-if; otherwise value as Aave does, with its oracle.
+    wethPriceE8: s.atPriceE8 ?? account.aaveWethPriceE8 ?? s.priceE8,
     liquidationThresholdBps: account.liquidationThresholdBps,
   });
 }

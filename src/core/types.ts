@@ -81,6 +81,13 @@ export interface AaveAccount {
   ltvBps: bigint;
   /** Aave's own health factor, 1e18 = 1.0; maxUint256 without debt. */
   healthFactorE18: bigint;
+  /**
+   * Aave's own oracle prices (USD, 8 decimals) in the same block. Aave values the account with
+   * these, so the keeper's health factor uses them too; they can differ from the feed on a real
+   * chain (another round, a wrapped USDC source).
+   */
+  aaveWethPriceE8?: bigint;
+  aaveUsdcPriceE8?: bigint;
 }
 
 export type HedgeAccount = PerpAccount | AaveAccount;

@@ -147,7 +147,7 @@ describe('loadConfig: cross-field checks', () => {
 
   it.each([
     ['perp', ['ORACLE_FEED', 'WETH', 'USDC', 'UNISWAP_POSITION_MANAGER', 'UNISWAP_POOL', 'PERP_EXCHANGE']],
-    ['aave', ['ORACLE_FEED', 'WETH', 'USDC', 'UNISWAP_POSITION_MANAGER', 'UNISWAP_POOL', 'AAVE_POOL_ADDRESSES_PROVIDER', 'UNISWAP_SWAP_ROUTER']],
+    ['aave', ['ORACLE_FEED', 'WETH', 'USDC', 'UNISWAP_POSITION_MANAGER', 'UNISWAP_POOL', 'AAVE_POOL_ADDRESSES_PROVIDER', 'UNISWAP_SWAP_ROUTER', 'UNISWAP_QUOTER']],
   ])('live %s without an addresses file names each missing address', (venue, names) => {
     const lines = problems({ RPC_URLS: 'http://x', PRIVATE_KEY: KEY, HEDGE_VENUE: venue });
     expect(lines.map((l) => l.split('=')[0]).sort()).toEqual([...names].sort());
@@ -224,6 +224,7 @@ describe('resolveAddresses', () => {
     } catch (e) {
       expect([...(e as ConfigError).problems].sort()).toEqual([
         'AAVE_POOL_ADDRESSES_PROVIDER=(unset): required with HEDGE_VENUE=aave, in the environment or the addresses file',
+        'UNISWAP_QUOTER=(unset): required with HEDGE_VENUE=aave, in the environment or the addresses file',
         'UNISWAP_SWAP_ROUTER=(unset): required with HEDGE_VENUE=aave, in the environment or the addresses file',
         'USDC=(unset): required with HEDGE_VENUE=aave, in the environment or the addresses file',
         'USDC=(unset): the addresses file has an invalid usdc (0xnope)',

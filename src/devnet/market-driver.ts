@@ -175,13 +175,17 @@ export function createMarketDriver(opts: MarketDriverOptions): MarketDriver {
     upcoming = opts.path.next(); // before the check: a bad price is skipped, not retried forever
     if (priceE8 <= 0n) throw new RangeError(`market driver: price path yielded ${priceE8}`);
     const t0 = performance.now();
-    // Different signers, so the feed update and the swap can land in the same block.
-    const [, pool] = await Promise.all([
+    // Different signers, so the feed update and the swap can land in the same block. allSettled:
+    // a failed half must not leave the other still sending while the next step starts.
+    const [feed, pool] = await Promise.allSettled([
       setFeed(priceE8),
       opts.arbitrage ? movePool(priceE8) : readPoolPriceE8().then((p) => ({ status: 'off' as const, toppedUp: false, poolPriceE8: p })),
     ]);
+    if (feed.status === 'rejected') throw feed.reason;
+    if (pool.status === 'rejected') throw pool.reason;
     steps++;
-    const result: MarketStep = { step: steps, priceE8, poolPriceE8: pool.poolPriceE8, arbitrage: pool.status, toppedUp: pool.toppedUp };
+    const { poolPriceE8, status, toppedUp } = pool.value;
+    const result: MarketStep = { step: steps, priceE8, poolPriceE8, arbitrage: status, toppedUp };
     opts.logger?.[opts.stepLogLevel ?? 'debug']({ ...result, ms: Math.round(performance.now() - t0) }, 'market.step');
     return result;
   }

@@ -53,6 +53,10 @@ export interface KeeperConfig {
     readonly logFormat: 'auto' | 'json' | 'pretty';
     readonly dataDir: string;
     readonly metricsPort: number | null;
+    /** Interface the metrics server binds (a container scraped from outside needs 0.0.0.0). */
+    readonly metricsHost: string;
+    /** /healthz answers 503 once the last successful tick is older than this. */
+    readonly healthMaxTickAgeSec: number;
   };
 }
 
@@ -346,6 +350,8 @@ export function loadConfig(env: Env): KeeperConfig {
       logFormat: r.choice('LOG_FORMAT', 'auto', ['auto', 'json', 'pretty']),
       dataDir: r.string('DATA_DIR', './data') ?? './data',
       metricsPort: r.int('METRICS_PORT', undefined, 1, 65_535),
+      metricsHost: r.string('METRICS_HOST', '127.0.0.1') ?? '127.0.0.1',
+      healthMaxTickAgeSec: r.int('HEALTH_MAX_TICK_AGE_SEC', '120', 1, 86_400) ?? 120,
     },
   };
   if (r.problems.length > 0) throw new ConfigError(r.problems);

@@ -38,7 +38,8 @@ describe('loadConfig: defaults', () => {
     expect(c.guard).toEqual({
       maxTradeWei: 50n * ETH, maxNotionalPerDayUsdE8: 1_000_000n * 10n ** 8n, maxTopUpUnits: 100_000n * 10n ** 6n, maxGasPriceWei: 200n * 10n ** 9n,
     });
-    expect(c.loop).toEqual({ tickMode: 'block', tickIntervalMs: 2000, logLevel: 'info', logFormat: 'auto', dataDir: './data', metricsPort: null });
+    expect(c.loop).toEqual({ tickMode: 'block', tickIntervalMs: 2000, logLevel: 'info', logFormat: 'auto', dataDir: './data', metricsPort: null,
+      metricsHost: '127.0.0.1', healthMaxTickAgeSec: 120 });
   });
 
   it('.env.example, as dotenv reads it, gives exactly the defaults', () => {
@@ -51,6 +52,7 @@ describe('loadConfig: defaults', () => {
     const c = loadConfig({
       ...LIVE, CHAIN_ID: '42161', HEDGE_RATIO: '0.5', DELTA_BAND_PCT: '2.5', HYSTERESIS_PCT: '100', MAX_TOPUP_USDC: '1234.56',
       MAX_GAS_PRICE_GWEI: '1.5', MAX_NOTIONAL_PER_DAY_USD: '0.01', MIN_TRADE_ETH: '.001', INCLUDE_NATIVE_ETH: 'yes', METRICS_PORT: '9464',
+      METRICS_HOST: '0.0.0.0', HEALTH_MAX_TICK_AGE_SEC: '30',
       RPC_URLS: ' https://a.example/v2/k , wss://b.example ,', HEDGE_VENUE: 'aave', WETH: A1, USDC: A2, COOLDOWN_SEC: '0',
     });
     expect(c.chain).toEqual({ rpcUrls: ['https://a.example/v2/k', 'wss://b.example'], devnet: false, chainId: 42161 });
@@ -64,6 +66,8 @@ describe('loadConfig: defaults', () => {
     expect(c.guard.maxGasPriceWei).toBe(1_500_000_000n);
     expect(c.guard.maxNotionalPerDayUsdE8).toBe(1_000_000n);
     expect(c.loop.metricsPort).toBe(9464);
+    expect(c.loop.metricsHost).toBe('0.0.0.0');
+    expect(c.loop.healthMaxTickAgeSec).toBe(30);
     expect(c.venue).toBe('aave');
     expect(c.addresses.weth).toBe(A1);
     expect(c.addresses.usdc).toBe(A2);
@@ -90,7 +94,7 @@ describe('loadConfig: one line per bad variable', () => {
     ['MIN_TRADE_ETH', 'abc'], ['MAX_TRADE_ETH', '0'], ['MARGIN_TRIGGER_RATIO', '0'], ['MARGIN_TARGET_RATIO', 'x'],
     ['HF_TRIGGER', '1'], ['HF_TARGET', '0.9'], ['MAX_SLIPPAGE_BPS', '0'], ['INCLUDE_NATIVE_ETH', 'maybe'], ['BAND_MODE', 'auto'],
     ['MAX_NOTIONAL_PER_DAY_USD', '0'], ['MAX_TOPUP_USDC', '1e6'], ['MAX_GAS_PRICE_GWEI', '-5'], ['TICK_MODE', 'cron'],
-    ['TICK_INTERVAL_MS', '10'], ['LOG_LEVEL', 'verbose'], ['LOG_FORMAT', 'xml'], ['METRICS_PORT', '70000'],
+    ['TICK_INTERVAL_MS', '10'], ['LOG_LEVEL', 'verbose'], ['LOG_FORMAT', 'xml'], ['METRICS_PORT', '70000'], ['HEALTH_MAX_TICK_AGE_SEC', '0'],
     ['BAND_VOL_REF_ANNUAL', '0'], ['BAND_MIN_ETH', '-0.1'], ['BAND_MAX_ETH', '0'], ['WW_COST_BPS', '1001'],
     ['WW_RISK_AVERSION', '0'], ['REBALANCE_PERIOD_SEC', '0'],
   ];

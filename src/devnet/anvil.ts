@@ -23,6 +23,8 @@ export interface AnvilOptions {
   chainId?: number;
   /** Extra raw CLI arguments. */
   args?: string[];
+  /** A fixed port (e.g. for `npm run devnet`); omitted = a free port is picked. */
+  port?: number;
   /** Milliseconds to wait for the RPC to answer. */
   startTimeoutMs?: number;
 }
@@ -165,6 +167,7 @@ async function spawnOnce(port: number, opts: AnvilOptions): Promise<AnvilInstanc
  * A port race with another process is retried with a new port.
  */
 export async function startAnvil(opts: AnvilOptions = {}): Promise<AnvilInstance> {
+  if (opts.port !== undefined) return spawnOnce(opts.port, opts);
   let lastError: unknown;
   for (let attempt = 0; attempt < 3; attempt++) {
     const port = await freePort();

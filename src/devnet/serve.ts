@@ -30,7 +30,7 @@ export interface MarketOptions {
 export interface ServeDevnetOptions {
   /** Where the addresses JSON goes (default ./devnet.addresses.json). */
   addressesOut?: string;
-  /** Not supported yet: `startAnvil` always picks a free port (a warning is logged). */
+  /** Fixed RPC port (default: a free one; the rpcUrl is in the addresses file either way). */
   port?: number;
   /** Seconds between blocks; omitted = a block per transaction. */
   blockTimeSec?: number;
@@ -103,12 +103,14 @@ export function formatDevnetSummary(f: DevnetAddressesFile, addressesPath: strin
 /** Start the devnet and keep it until `stop()`; the CLI keeps the process alive around it. */
 export async function serveDevnet(opts: ServeDevnetOptions): Promise<ServedDevnet> {
   const log = opts.logger;
-  if (opts.port !== undefined) log.warn({ port: opts.port }, 'devnet.port_ignored: anvil runs on a free port, see the rpcUrl in the addresses file');
   const state = await ensureDevnetState(opts.stateDir);
   if (state.deployedMs !== undefined) log.info({ ms: Math.round(state.deployedMs), statePath: state.statePath }, 'devnet.deployed');
   else log.info({ statePath: state.statePath }, 'devnet.cached_state');
 
-  const anvil = await startDevnetFromState(state, opts.blockTimeSec === undefined ? {} : { blockTimeSec: opts.blockTimeSec });
+  const anvil = await startDevnetFromState(state, {
+    ...(opts.blockTimeSec === undefined ? {} : { blockTimeSec: opts.blockTimeSec }),
+    ...(opts.port === undefined ? {} : { port: opts.port }),
+  });
   let driver: MarketDriver | undefined;
   let stopped: Promise<void> | undefined;
   const stop = () =>

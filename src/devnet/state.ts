@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
@@ -10,14 +10,16 @@ import { deployDevnet, type DevnetAddresses } from './deploy.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-/** Everything whose change makes a cached dump stale. */
+/** Everything whose change makes a cached dump stale (what runs on the chain, not around it). */
 const SOURCES = ['contracts-abi', 'src/devnet', 'package-lock.json'];
+const NOT_DEPLOY_CODE = new Set(['src/devnet/market-driver.ts', 'src/devnet/price-path.ts', 'src/devnet/serve.ts', 'src/devnet/state.ts']);
 
 function hashSources(): string {
   const h = createHash('sha256');
   const walk = (p: string): void => {
     const abs = join(ROOT, p);
     if (!existsSync(abs)) return;
+    if (NOT_DEPLOY_CODE.has(p)) return;
     if (p.endsWith('.json') || p.endsWith('.ts')) {
       h.update(p).update(readFileSync(abs));
       return;
@@ -64,6 +66,7 @@ export async function ensureDevnetState(dir = defaultStateDir()): Promise<Devnet
   if (existsSync(statePath) && existsSync(addressesPath)) {
     return { statePath, addresses: parseAddresses(readFileSync(addressesPath, 'utf8')) };
   }
+  removeStaleDumps(dir, key);
   const anvil = await startAnvil();
   try {
     const t0 = performance.now();
@@ -74,6 +77,20 @@ export async function ensureDevnetState(dir = defaultStateDir()): Promise<Devnet
     return { statePath, addresses, deployedMs };
   } finally {
     await anvil.stop();
+  }
+}
+
+/** Dumps of other sources are dead weight (~4 MB each): keep only the current key's. */
+function removeStaleDumps(dir: string, key: string): void {
+  if (!existsSync(dir)) return;
+  for (const name of readdirSync(dir)) {
+    if (name.startsWith('devnet-') && !name.startsWith(`devnet-${key}`)) {
+      try {
+        unlinkSync(join(dir, name));
+      } catch {
+        /* a parallel run may have removed it */
+      }
+    }
   }
 }
 

@@ -78,12 +78,13 @@ export async function startEmbeddedDevnet(config: KeeperConfig, logger: Logger, 
     await refreshFeeds(anvil.rpcUrl, state.addresses);
     const role = config.venue === 'aave' ? 'aaveDemo' : 'perpDemo';
     const privateKey = devnetAccount(role).privateKey;
-    const demo = createClients({ rpcUrls: [anvil.rpcUrl], chainId: 31337, privateKey, pollingIntervalMs: 50 });
+    const demo = createClients({ rpcUrls: [anvil.rpcUrl], chainId: 31337, privateKey, pollingIntervalMs: 250 });
     const driver = opts.drive
       ? createMarketDriver({
           rpcUrl: anvil.rpcUrl,
           addresses: state.addresses,
           arbitrage: true,
+          pollingIntervalMs: 250,
           logger: logger.child({ component: 'market' }),
           path: createGbmPath({
             seed: Date.now() % 2 ** 31,

@@ -12,6 +12,9 @@ import { readAddressesFile } from './addresses.js';
 import { createKeeper, type Keeper } from './keeper.js';
 import { formatStatus } from './status.js';
 import type { TickResult } from './tick.js';
+import type { KeeperTelemetry } from '../monitor/telemetry.js';
+import { createMetrics } from '../monitor/metrics.js';
+import { startHealthServer, type HealthServer } from '../monitor/health-server.js';
 
 /** Where the keeper runs: RPCs, chain, key, addresses; and what to tear down at the end. */
 export interface Runtime {
@@ -76,8 +79,20 @@ function loggerFor(config: KeeperConfig, bindings: Record<string, unknown> = {})
   return createLogger({ level: config.loop.logLevel, format: config.loop.logFormat, bindings, secrets });
 }
 
-async function keeperFor(config: KeeperConfig, rt: Runtime, logger: Logger, dryRun: boolean, rpcUrls = rt.rpcUrls): Promise<Keeper> {
-  return createKeeper({ config, rpcUrls, chainId: rt.chainId, privateKey: rt.privateKey, addresses: rt.addresses, logger, dryRun });
+async function keeperFor(
+  config: KeeperConfig, rt: Runtime, logger: Logger, dryRun: boolean, rpcUrls = rt.rpcUrls, telemetry?: KeeperTelemetry,
+): Promise<Keeper> {
+  return createKeeper({ config, rpcUrls, chainId: rt.chainId, privateKey: rt.privateKey, addresses: rt.addresses, logger, dryRun, telemetry });
+}
+
+/** METRICS_PORT set: Prometheus /metrics and /healthz for the daemon; otherwise nothing listens. */
+async function startMonitoring(config: KeeperConfig, logger: Logger): Promise<{ telemetry?: KeeperTelemetry; server: HealthServer | null }> {
+  const port = config.loop.metricsPort;
+  if (port === null) return { server: null };
+  const metrics = createMetrics();
+  const server = await startHealthServer({ port, host: config.loop.metricsHost, metrics, maxTickAgeSec: config.loop.healthMaxTickAgeSec });
+  logger.info({ event: 'metrics.started', url: server.url }, `metrics on ${server.url}/metrics, health on ${server.url}/healthz`);
+  return { telemetry: metrics, server };
 }
 
 /** `--dry-run=fork`: one tick, executed for real on a throwaway anvil fork; report the after-state. */
@@ -113,10 +128,14 @@ export async function runCommand(
   const boot = loggerFor(config);
   const rt = await resolveRuntime(config, boot, { drive: true });
   const logger = boot.child({ chainId: rt.chainId });
+  let monitoring: HealthServer | null = null;
   try {
     if (opts.dryRun === 'fork') return await forkDryRun(config, rt, logger);
     const log = logger.child({ account: privateKeyToAddress(rt.privateKey) });
-    const keeper = await keeperFor(config, rt, log, opts.dryRun === 'simulate');
+    // --- metrics + /healthz (METRICS_PORT) ---
+    const { telemetry, server } = await startMonitoring(config, log);
+    monitoring = server;
+    const keeper = await keeperFor(config, rt, log, opts.dryRun === 'simulate', rt.rpcUrls, telemetry);
     log.info(
       { event: 'keeper.started', venue: config.venue, dryRun: opts.dryRun, embedded: rt.embedded, config: configSummary(config) },
       `keeper started on chain ${rt.chainId} (${config.venue} venue${opts.dryRun ? ', dry-run' : ''}${rt.embedded ? ', embedded devnet' : ''})`,
@@ -134,6 +153,7 @@ export async function runCommand(
     log.info({ event: 'keeper.stopped' }, 'keeper stopped');
     return 0;
   } finally {
+    await monitoring?.close();
     await rt.close();
   }
 }
@@ -155,9 +175,9 @@ export async function statusCommand(config: KeeperConfig, opts: { json: boolean 
   }
 }
 
-export async function devnetCommand(opts: { out: string; drive: boolean; blockTimeSec?: number; logger: Logger }): Promise<number> {
+export async function devnetCommand(opts: { out: string; drive: boolean; blockTimeSec?: number; port?: number; logger: Logger }): Promise<number> {
   const { serveDevnet } = await import('../devnet/serve.js');
-  const devnet = await serveDevnet({ addressesOut: opts.out, drive: opts.drive, blockTimeSec: opts.blockTimeSec, logger: opts.logger });
+  const devnet = await serveDevnet({ addressesOut: opts.out, drive: opts.drive, blockTimeSec: opts.blockTimeSec, port: opts.port, logger: opts.logger });
   await new Promise<void>((resolve) => {
     process.once('SIGINT', () => resolve());
     process.once('SIGTERM', () => resolve());

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Devnet } from './devnet.js';
 import type { DevnetRole } from '../../src/devnet/accounts.js';
+import type { KeeperTelemetry } from '../../src/monitor/telemetry.js';
 
 /** Write the devnet's addresses where ADDRESSES_FILE can point. */
 export function addressesFileFor(d: Devnet): string {
@@ -30,7 +31,7 @@ export interface TestKeeper {
 export async function keeperOn(
   d: Devnet,
   env: Record<string, string> = {},
-  opts: { role?: DevnetRole; dryRun?: boolean; rpcUrl?: string } = {},
+  opts: { role?: DevnetRole; dryRun?: boolean; rpcUrl?: string; telemetry?: KeeperTelemetry } = {},
 ): Promise<TestKeeper> {
   const venue = env['HEDGE_VENUE'] ?? 'perp';
   const role = opts.role ?? (venue === 'aave' ? 'aaveDemo' : 'perpDemo');
@@ -53,6 +54,7 @@ export async function keeperOn(
     addresses,
     logger,
     dryRun: opts.dryRun ?? false,
+    telemetry: opts.telemetry,
   });
   return { keeper, config, lines };
 }

@@ -58,6 +58,20 @@ export interface KeeperConfig {
     /** /healthz answers 503 once the last successful tick is older than this. */
     readonly healthMaxTickAgeSec: number;
   };
+  /** Restart safety, transaction replacement, oracle sanity and alerts (see .env.example). */
+  readonly safety: {
+    /** SQLite journal of intents and transactions; default <DATA_DIR>/journal.sqlite. */
+    readonly journalPath: string;
+    /** A transaction not mined after this many blocks is replaced with higher fees. */
+    readonly replaceAfterBlocks: number;
+    /** The feed's heartbeat: an older answer puts the keeper in safe mode. */
+    readonly oracleMaxAgeSec: number;
+    /** Pool price further than this from the feed puts the keeper in safe mode. */
+    readonly maxPoolDeviationBps: number;
+    readonly alertWebhookUrl: string | null;
+    /** Actions above this notional are announced on the webhook. */
+    readonly alertLargeActionUsdE8: bigint;
+  };
 }
 
 const REDACTED = '<redacted>';
@@ -318,6 +332,19 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
+function readSafety(r: Reader): KeeperConfig['safety'] {
+  const dataDir = r.string('DATA_DIR', './data') ?? './data';
+  const webhook = r.parse<string | null>('ALERT_WEBHOOK_URL', undefined, z.url({ protocol: /^https?$/ }), 'expected an http(s):// URL', null);
+  return {
+    journalPath: r.string('JOURNAL_PATH') ?? `${dataDir.replace(/\/+$/, '')}/journal.sqlite`,
+    replaceAfterBlocks: r.int('REPLACE_AFTER_BLOCKS', '3', 1, 1_000) ?? 3,
+    oracleMaxAgeSec: r.int('ORACLE_MAX_AGE_SEC', '3600', 1, 7 * 86_400) ?? 3600,
+    maxPoolDeviationBps: r.int('MAX_POOL_DEVIATION_BPS', '150', 1, 10_000) ?? 150,
+    alertWebhookUrl: webhook,
+    alertLargeActionUsdE8: units(r.decimal('ALERT_LARGE_ACTION_USD', '50000', { min: 0 }), 8),
+  };
+}
+
 export function loadConfig(env: Env): KeeperConfig {
   const r = new Reader(env);
   const rpcUrls = readRpcUrls(r);
@@ -353,6 +380,7 @@ export function loadConfig(env: Env): KeeperConfig {
       metricsHost: r.string('METRICS_HOST', '127.0.0.1') ?? '127.0.0.1',
       healthMaxTickAgeSec: r.int('HEALTH_MAX_TICK_AGE_SEC', '120', 1, 86_400) ?? 120,
     },
+    safety: readSafety(r),
   };
   if (r.problems.length > 0) throw new ConfigError(r.problems);
   return deepFreeze(config);

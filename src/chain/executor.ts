@@ -12,6 +12,8 @@ import { isAllowedCall, type CallAllowList } from '../core/guard.js';
 import type { TxRequest } from '../venues/types.js';
 import { decodeAaveError } from '../venues/aave-errors.js';
 import type { TxEventKind } from '../monitor/telemetry.js';
+import { checkTxBounds, type TxBoundsContext } from '../core/guard-tx.js';
+import type { TxSender } from './sender.js';
 
 /** The result of one transaction: a value, not an exception (DESIGN). */
 export type TxOutcome =
@@ -20,9 +22,18 @@ export type TxOutcome =
   | { status: 'reverted'; label: string; stage: 'simulation' | 'chain'; reason: string; hash?: Hex }
   | { status: 'blocked'; label: string; reason: string };
 
+export interface RunContext {
+  /** Journal intent the transactions belong to (null in dry-run). */
+  intentId?: number | null;
+  /** Oracle reading of the planning tick, for the price bounds of the guard. */
+  bounds: TxBoundsContext;
+  /** Fields bound to every log line of the action (block, action kind). */
+  log: Record<string, unknown>;
+}
+
 export interface Executor {
   /** Run a sequence in order; stops at the first transaction that is not mined (or simulated). */
-  run(txs: readonly TxRequest[], context: Record<string, unknown>): Promise<TxOutcome[]>;
+  run(txs: readonly TxRequest[], context: RunContext): Promise<TxOutcome[]>;
 }
 
 export interface ExecutorOptions {
@@ -35,6 +46,8 @@ export interface ExecutorOptions {
   errorAbis?: readonly Abi[];
   /** Transaction lifecycle hook (metrics). */
   onTx?: (kind: TxEventKind, label: string) => void;
+  /** Signs, journals, broadcasts and watches (replacing when stuck); null in dry-run. */
+  sender: TxSender | null;
 }
 
 /** The most useful revert reason viem (or Aave's numeric codes) can give. */
@@ -73,9 +86,14 @@ export function createExecutor(opts: ExecutorOptions): Executor {
   const { publicClient, walletClient } = clients;
   const account = walletClient.account;
 
-  function guardCall(tx: TxRequest): TxOutcome | null {
-    if (isAllowedCall(tx.address, tx.functionName, allowList)) return null;
-    const reason = `${tx.functionName} on ${tx.address} is not on the allow-list`;
+  function guardCall(tx: TxRequest, bounds: TxBoundsContext): TxOutcome | null {
+    const bounded = checkTxBounds(tx, bounds);
+    const reason = !isAllowedCall(tx.address, tx.functionName, allowList)
+      ? `${tx.functionName} on ${tx.address} is not on the allow-list`
+      : !bounded.ok
+        ? bounded.reason
+        : null;
+    if (reason === null) return null;
     logger.warn({ event: 'guard.blocked', label: tx.label, reason }, reason);
     opts.onTx?.('blocked', tx.label);
     return { status: 'blocked', label: tx.label, reason };
@@ -87,7 +105,8 @@ export function createExecutor(opts: ExecutorOptions): Executor {
    */
   let dryRunPrefix: { block: unknown; txs: TxRequest[] } = { block: undefined, txs: [] };
 
-  async function dryRun(txs: readonly TxRequest[], context: Record<string, unknown>): Promise<TxOutcome[]> {
+  async function dryRun(txs: readonly TxRequest[], ctx: RunContext): Promise<TxOutcome[]> {
+    const context = ctx.log;
     if (dryRunPrefix.block !== context['block'] || context['block'] === undefined) {
       dryRunPrefix = { block: context['block'], txs: [] };
     }
@@ -115,40 +134,55 @@ export function createExecutor(opts: ExecutorOptions): Executor {
     return outcomes;
   }
 
-  async function sendOne(tx: TxRequest, context: Record<string, unknown>): Promise<TxOutcome> {
-    let request;
+  async function sendOne(tx: TxRequest, context: RunContext): Promise<TxOutcome> {
+    const log = { label: tx.label, ...context.log };
     try {
-      ({ request } = await publicClient.simulateContract({
+      await publicClient.simulateContract({
         account,
         address: tx.address,
         abi: tx.abi,
         functionName: tx.functionName,
         args: tx.args,
         value: tx.value,
-      }));
+      });
     } catch (err) {
       const reason = revertReason(err, [tx.abi, ...(opts.errorAbis ?? [])]);
-      logger.warn({ event: 'tx.reverted', stage: 'simulation', label: tx.label, reason, ...context }, `${tx.label} would revert: ${reason}`);
+      logger.warn({ event: 'tx.reverted', stage: 'simulation', reason, ...log }, `${tx.label} would revert: ${reason}`);
       opts.onTx?.('reverted', tx.label);
       return { status: 'reverted', label: tx.label, stage: 'simulation', reason };
     }
-    logger.debug({ event: 'tx.simulated', label: tx.label, gas: request.gas, ...context }, `simulated ${tx.label}`);
-    const hash = await walletClient.writeContract(request);
-    logger.info({ event: 'tx.sent', label: tx.label, hash, ...context }, `sent ${tx.label}`);
-    opts.onTx?.('sent', tx.label);
-    const receipt = await publicClient.waitForTransactionReceipt({ hash });
-    if (receipt.status === 'success') {
-      logger.info(
-        { event: 'tx.mined', label: tx.label, hash, block: receipt.blockNumber, gasUsed: receipt.gasUsed, ...context },
-        `mined ${tx.label}`,
-      );
-      opts.onTx?.('mined', tx.label);
-      return { status: 'mined', label: tx.label, hash, gasUsed: receipt.gasUsed, blockNumber: receipt.blockNumber };
+    const data = encodeFunctionData(tx);
+    const estimate = await publicClient.estimateGas({ account, to: tx.address, data, value: tx.value });
+    // Headroom: anvil and real nodes estimate at the pending block, and storage touched only in a
+    // later second (funding accrual, oracle observations) makes an exact estimate run out of gas.
+    const gas = (estimate * 125n) / 100n;
+    logger.debug({ event: 'tx.simulated', gas, ...log }, `simulated ${tx.label}`);
+    if (!opts.sender) throw new Error('executor: no transaction sender configured');
+    const sent = await opts.sender.send({ label: tx.label, to: tx.address, data, value: tx.value, gas }, context.intentId ?? null);
+    switch (sent.status) {
+      case 'deferred':
+        logger.warn({ event: 'action.deferred', reason: sent.reason, ...log }, `${tx.label} not sent: ${sent.reason}`);
+        return { status: 'blocked', label: tx.label, reason: sent.reason };
+      case 'dropped':
+      case 'pending':
+        logger.error({ event: 'tx.failed', reason: sent.reason, ...log }, `${tx.label}: ${sent.reason}`);
+        return { status: 'reverted', label: tx.label, stage: 'chain', reason: sent.reason };
+      case 'mined': {
+        const { receipt, hash } = sent;
+        logger.info(
+          { event: 'tx.mined', hash, block: receipt.blockNumber, gasUsed: receipt.gasUsed, replacements: sent.replacements, ...log },
+          `mined ${tx.label}`,
+        );
+        opts.onTx?.('mined', tx.label);
+        return { status: 'mined', label: tx.label, hash, gasUsed: receipt.gasUsed, blockNumber: receipt.blockNumber };
+      }
+      case 'reverted': {
+        const reason = await replayReason(tx, sent.receipt.blockNumber);
+        logger.error({ event: 'tx.reverted', stage: 'chain', hash: sent.hash, reason, ...log }, `${tx.label} reverted on chain: ${reason}`);
+        opts.onTx?.('reverted', tx.label);
+        return { status: 'reverted', label: tx.label, stage: 'chain', reason, hash: sent.hash };
+      }
     }
-    const reason = await replayReason(tx, receipt.blockNumber);
-    logger.error({ event: 'tx.reverted', stage: 'chain', label: tx.label, hash, reason, ...context }, `${tx.label} reverted on chain: ${reason}`);
-    opts.onTx?.('reverted', tx.label);
-    return { status: 'reverted', label: tx.label, stage: 'chain', reason, hash };
   }
 
   /** Re-run a mined-but-reverted call at its block to learn why. */
@@ -164,7 +198,7 @@ export function createExecutor(opts: ExecutorOptions): Executor {
   return {
     async run(txs, context) {
       for (const tx of txs) {
-        const blocked = guardCall(tx);
+        const blocked = guardCall(tx, context.bounds);
         if (blocked) return [blocked];
       }
       if (opts.dryRun) return dryRun(txs, context);

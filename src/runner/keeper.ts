@@ -12,6 +12,11 @@ import { createAaveVenue } from '../venues/aave.js';
 import type { HedgeVenue } from '../venues/types.js';
 import { createLoop, type Loop } from './loop.js';
 import { emit, type KeeperTelemetry } from '../monitor/telemetry.js';
+import { openJournal, type Journal } from '../journal/journal.js';
+import { reconcileJournal, type ReconcileReport } from '../journal/reconcile.js';
+import { createTxSender } from '../chain/sender.js';
+import { fmtPriceE8 } from '../core/format.js';
+import type { TxEventKind } from '../monitor/telemetry.js';
 import { tick, type RunnerState, type TickDeps, type TickResult } from './tick.js';
 
 export interface KeeperOptions {
@@ -30,6 +35,8 @@ export interface KeeperOptions {
   onTick?: (result: TickResult) => void;
   /** Metrics/benchmark hooks: ticks, transactions, RPC requests and errors. */
   telemetry?: KeeperTelemetry;
+  /** The restart journal; default: opened at config.safety.journalPath (none in dry-run). */
+  journal?: Journal | null;
 }
 
 export interface Keeper {
@@ -43,6 +50,25 @@ export interface Keeper {
   run(opts?: { maxTicks?: number }): Promise<void>;
   /** Finish the in-flight tick (and its transactions), then stop. */
   stop(): Promise<void>;
+  /** Settle the journal against the chain (done before the first plan and on every tick). */
+  reconcile(): Promise<ReconcileReport | null>;
+  readonly journal: Journal | null;
+  /** Release the journal. */
+  close(): void;
+}
+
+/** Oracle sanity: a stale feed or a pool far from the feed means safe mode. */
+export function oracleSanity(config: KeeperConfig): NonNullable<TickDeps['checkSanity']> {
+  const { oracleMaxAgeSec, maxPoolDeviationBps } = config.safety;
+  return (_snapshot, a) => {
+    if (a.oracleAgeSec > BigInt(oracleMaxAgeSec)) {
+      return `oracle stale: the feed's answer is ${a.oracleAgeSec}s old, its heartbeat is ${oracleMaxAgeSec}s (ORACLE_MAX_AGE_SEC)`;
+    }
+    if (a.poolOracleDivergenceBps > BigInt(maxPoolDeviationBps)) {
+      return `pool price ${fmtPriceE8(a.poolPriceE8)} is ${a.poolOracleDivergenceBps} bps from the oracle ${fmtPriceE8(a.priceE8)} (MAX_POOL_DEVIATION_BPS ${maxPoolDeviationBps})`;
+    }
+    return null;
+  };
 }
 
 export async function createVenue(
@@ -92,13 +118,12 @@ export async function createKeeper(opts: KeeperOptions): Promise<Keeper> {
       pool: addresses.uniswapPool,
     },
   });
-  const executor = createExecutor({
-    clients,
-    logger,
-    allowList: venue.allowList(),
-    dryRun: opts.dryRun,
-    onTx: (kind, label) => emit(opts.telemetry, 'tx', kind, label),
-  });
+  const journal = opts.journal !== undefined ? opts.journal : opts.dryRun ? null : openJournal(config.safety.journalPath);
+  const onTx = (kind: TxEventKind, label: string) => emit(opts.telemetry, 'tx', kind, label);
+  const sender = opts.dryRun
+    ? null
+    : createTxSender({ clients, logger, journal, maxFeeCeilingWei: config.guard.maxGasPriceWei, replaceAfterBlocks: config.safety.replaceAfterBlocks, onTx });
+  const executor = createExecutor({ clients, logger, allowList: venue.allowList(), dryRun: opts.dryRun, onTx, sender });
   let state: RunnerState = { policy: initialPolicyState(), guard: initialGuardState(Math.floor(Date.now() / 1000)) };
   let pinnedBlock: bigint | undefined;
 
@@ -107,6 +132,7 @@ export async function createKeeper(opts: KeeperOptions): Promise<Keeper> {
     policy: config.policy,
     guard: config.guard,
     logger,
+    checkSanity: oracleSanity(config),
     ...opts.hooks,
     async execute(action, assessment, snapshot) {
       const built = await venue.buildTxs(action, {
@@ -122,15 +148,40 @@ export async function createKeeper(opts: KeeperOptions): Promise<Keeper> {
         logger.warn({ event: 'tx.reverted', stage: 'simulation', label, reason, action: action.kind, block: assessment.blockNumber }, `${label} would revert: ${reason}`);
         return [{ status: 'reverted', label, stage: 'simulation', reason }];
       }
-      return executor.run(built.txs, { action: action.kind, block: assessment.blockNumber });
+      const intentId = journal?.beginIntent({ chainId: opts.chainId, account, block: assessment.blockNumber, action }) ?? null;
+      const outcomes = await executor.run(built.txs, {
+        intentId,
+        bounds: { ...snapshot.oracle, maxSlippageBps: config.policy.maxSlippageBps, weth: addresses.weth, usdc: addresses.usdc },
+        log: { action: action.kind, block: assessment.blockNumber },
+      });
+      if (intentId !== null) {
+        const last = outcomes[outcomes.length - 1];
+        const done = outcomes.length === built.txs.length && last?.status === 'mined';
+        journal?.finishIntent(intentId, done ? 'done' : 'failed', done ? undefined : last && 'reason' in last ? last.reason : 'not completed');
+      }
+      return outcomes;
     },
   };
+
+  async function reconcile(): Promise<ReconcileReport | null> {
+    if (!journal || !sender) return null;
+    const report = await reconcileJournal({ journal, sender, publicClient: clients.publicClient, account, logger });
+    if (report.reorged > 0) {
+      // The hedge the cooldown counts from is gone: replan now.
+      state = { ...state, policy: { ...state.policy, lastHedgeAtSec: null } };
+    }
+    if (report.settled + report.resumed + report.abandoned + report.dropped + report.reorged > 0) {
+      logger.info({ event: 'journal.reconciled', ...report }, 'journal reconciled with the chain');
+    }
+    return report;
+  }
 
   async function tickOnce(blockNumber?: bigint): Promise<TickResult> {
     pinnedBlock = blockNumber;
     const t0 = performance.now();
     let result: TickResult;
     try {
+      await reconcile();
       result = await tick(deps, state);
     } catch (err) {
       emit(opts.telemetry, 'tickFailed', err, performance.now() - t0);
@@ -143,8 +194,12 @@ export async function createKeeper(opts: KeeperOptions): Promise<Keeper> {
   }
 
   let loop: Loop | null = null;
+  await reconcile(); // before anything is planned
   return {
     account,
+    journal,
+    reconcile,
+    close: () => journal?.close(),
     clients,
     venue,
     reader,

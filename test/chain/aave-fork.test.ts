@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { encodeAbiParameters, erc20Abi, getAddress, keccak256, maxUint256, pad, parseEther, toHex, type Hex } from 'viem';
+import { encodeAbiParameters, erc20Abi, getAddress, keccak256, maxUint256, pad, parseEther, parseGwei, toHex, type Hex } from 'viem';
 import { generatePrivateKey } from 'viem/accounts';
 import { aaveOracleAbi, poolAbi, poolAddressesProviderAbi } from '../../contracts-abi/index.js';
 import type { ChainAddresses } from '../../src/config.js';
@@ -9,6 +9,7 @@ import { loadConfig } from '../../src/config.js';
 import { startAnvil, type AnvilInstance } from '../../src/devnet/anvil.js';
 import { createAnvilTestClient, createClients, fetchChainId, type Clients } from '../../src/chain/clients.js';
 import { createExecutor, type Executor } from '../../src/chain/executor.js';
+import { createTxSender } from '../../src/chain/sender.js';
 import { createSnapshotReader, type SnapshotReader } from '../../src/chain/snapshot.js';
 import { createRecordingLogger } from '../../src/monitor/logger.js';
 import { createAaveVenue, type AaveVenueAccount } from '../../src/venues/aave.js';
@@ -94,7 +95,10 @@ describe.skipIf(!FORK_URL)('Aave venue on an Ethereum mainnet fork (FORK_URL)', 
       blockNumber: snapshot.blockNumber,
     });
     if (built.status === 'refused') throw new Error(`${built.label} refused: ${built.reason}`);
-    const outcomes = await executor.run(built.txs, { action: action.kind });
+    const outcomes = await executor.run(built.txs, {
+      bounds: { ...snapshot.oracle, maxSlippageBps, weth: MAINNET.weth, usdc: MAINNET.usdc },
+      log: { action: action.kind },
+    });
     expect(outcomes.map((o) => `${o.label}:${o.status}`), JSON.stringify(lines().slice(-5), (_, v) => (typeof v === 'bigint' ? v.toString() : v))).toEqual(
       built.txs.map((t) => `${t.label}:mined`),
     );
@@ -128,7 +132,8 @@ describe.skipIf(!FORK_URL)('Aave venue on an Ethereum mainnet fork (FORK_URL)', 
     });
     const recording = createRecordingLogger('debug');
     lines = recording.lines;
-    executor = createExecutor({ clients, logger: recording.logger, allowList: venue.allowList(), dryRun: false });
+    const sender = createTxSender({ clients, logger: recording.logger, journal: null, maxFeeCeilingWei: parseGwei('500'), replaceAfterBlocks: 3 });
+    executor = createExecutor({ clients, logger: recording.logger, allowList: venue.allowList(), dryRun: false, sender });
   }, 180_000);
 
   afterAll(async () => {

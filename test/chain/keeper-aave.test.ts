@@ -137,8 +137,9 @@ describe('keeper loop on the Aave V3 venue (devnet)', () => {
     expect(first.results[0]?.txs.map((t) => t.label).filter((l) => !l.startsWith('approve'))).toEqual(['uniswap.exactOutputSingle USDC->WETH', 'aave.repay WETH']);
     const after = await aaveState();
     const repaidWei = before.debtWei - after.debtWei;
-    // Exactly the planned amount left the debt, less the interest accrued meanwhile.
-    expect(repaidWei).toBeLessThanOrEqual(sizeWei);
+    // Exactly the planned amount left the debt, less the interest accrued meanwhile (and 1 wei
+    // of Aave's half-up rounding of scaled balances).
+    expect(repaidWei).toBeLessThanOrEqual(sizeWei + 1n);
     expect(repaidWei).toBeGreaterThan(sizeWei - parseEther('0.0001'));
     const check = await keeper.tickOnce();
     expect(check.assessment.inBand).toBe(true);
@@ -207,7 +208,9 @@ describe('keeper loop on the Aave V3 venue (devnet)', () => {
   it('a sale the quote says would break the slippage bound is not sent, and not retried blindly', async () => {
     const d = devnet();
     // A low HF trigger keeps the top-up out of it: only the hedge leg is planned.
-    const { keeper } = await keeperOn(d, { HEDGE_VENUE: 'aave', MAX_SLIPPAGE_BPS: '30', HF_TRIGGER: '1.05', HF_TARGET: '1.1' });
+    // A wide pool/oracle deviation limit keeps safe mode out of it too: this is the venue's own
+    // quote check (safe mode would also refuse; see the chaos suite).
+    const { keeper } = await keeperOn(d, { HEDGE_VENUE: 'aave', MAX_SLIPPAGE_BPS: '30', HF_TRIGGER: '1.05', HF_TARGET: '1.1', MAX_POOL_DEVIATION_BPS: '1000' });
     // The market maker dumps WETH into the pool to 1900 while the oracle stays at 2000: the LP
     // now holds more ETH (the keeper wants to short more) but the pool pays 5% under the oracle.
     const a = d.addresses;

@@ -1,3 +1,6 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { perpExchangeAbi } from '../../contracts-abi/index.js';
 import { useDevnet, type Devnet } from '../helpers/devnet.js';
@@ -11,6 +14,7 @@ function envFor(d: Devnet, extra: Record<string, string> = {}): Record<string, s
     ADDRESSES_FILE: addressesFileFor(d),
     TICK_MODE: 'interval',
     TICK_INTERVAL_MS: '200',
+    DATA_DIR: mkdtempSync(join(tmpdir(), 'keeper-e2e-')),
     ...extra,
   };
 }

@@ -42,6 +42,8 @@ export async function keeperOn(
     ADDRESSES_FILE: addressesFileFor(d),
     COOLDOWN_SEC: '0',
     LOG_FORMAT: 'json',
+    // Every keeper its own journal: test files run in parallel on the same chain id and keys.
+    JOURNAL_PATH: join(mkdtempSync(join(tmpdir(), 'keeper-journal-')), 'journal.sqlite'),
     ...env,
   });
   const addresses = resolveAddresses(config, readAddressesFile(config.addressesFile as string));

@@ -65,16 +65,32 @@ program
   });
 
 program
+  .command('history')
+  .description('Print the newest actions from the journal: what was planned, why, and what reached the chain.')
+  .option('-n, --limit <n>', 'how many actions', (v) => Number.parseInt(v, 10), 20)
+  .option('--json', 'print JSON')
+  .action(async (opts: { limit: number; json?: boolean }) => {
+    try {
+      const config = readConfig(program.opts<{ envFile?: string }>().envFile);
+      const { historyCommand } = await import('./runner/commands.js');
+      process.exit(await historyCommand(config, { limit: opts.limit, json: opts.json ?? false }));
+    } catch (err) {
+      fail(err);
+    }
+  });
+
+program
   .command('devnet')
   .description('Start anvil with the deployed devnet, print the addresses, keep it running until Ctrl-C.')
   .option('--out <path>', 'where to write the addresses JSON', 'devnet.addresses.json')
   .option('--drive', 'move the oracle price along a random path and arbitrage the pool to it')
   .option('--block-time <sec>', 'mine a block every N seconds instead of on each transaction', (v) => Number(v))
-  .action(async (opts: { out: string; drive?: boolean; blockTime?: number }) => {
+  .option('--port <port>', 'RPC port (default: a free port)', (v) => Number.parseInt(v, 10))
+  .action(async (opts: { out: string; drive?: boolean; blockTime?: number; port?: number }) => {
     try {
       const { devnetCommand } = await import('./runner/commands.js');
       const logger = createLogger({ level: 'info' });
-      process.exit(await devnetCommand({ out: opts.out, drive: opts.drive ?? false, blockTimeSec: opts.blockTime, logger }));
+      process.exit(await devnetCommand({ out: opts.out, drive: opts.drive ?? false, blockTimeSec: opts.blockTime, port: opts.port, logger }));
     } catch (err) {
       fail(err);
     }

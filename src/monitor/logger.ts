@@ -14,6 +14,8 @@ export interface LoggerOptions {
   bindings?: Record<string, unknown>;
   /** Values that must never reach a line (private key, keystore password). */
   secrets?: readonly string[];
+  /** Sees every (redacted) JSON line: alerts are derived from log events. Must not throw. */
+  onLine?: (line: string) => void;
 }
 
 /**
@@ -87,7 +89,15 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
     : (opts.destination ?? pino.destination({ dest: 1, sync: true }));
   const redacting = new Writable({
     write(chunk: Buffer, _enc, cb) {
-      sink.write(redact(chunk.toString()));
+      const line = redact(chunk.toString());
+      sink.write(line);
+      if (opts.onLine) {
+        try {
+          opts.onLine(line);
+        } catch {
+          /* an observer never breaks logging */
+        }
+      }
       cb();
     },
   });

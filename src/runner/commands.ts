@@ -10,7 +10,9 @@ import { createLogger } from '../monitor/logger.js';
 import { startAnvil } from '../devnet/anvil.js';
 import { readAddressesFile } from './addresses.js';
 import { createKeeper, type Keeper } from './keeper.js';
-import { formatStatus } from './status.js';
+import { createAlerter, type Alerter } from '../monitor/alerts.js';
+import { openJournal, type Journal } from '../journal/journal.js';
+import { formatHistory, formatStatus } from './status.js';
 import type { TickResult } from './tick.js';
 import type { KeeperTelemetry } from '../monitor/telemetry.js';
 import { createMetrics } from '../monitor/metrics.js';
@@ -74,15 +76,23 @@ export async function resolveRuntime(config: KeeperConfig, logger: Logger, opts:
   return config.chain.rpcUrls.length > 0 ? liveRuntime(config) : embeddedRuntime(config, logger, opts.drive);
 }
 
-function loggerFor(config: KeeperConfig, bindings: Record<string, unknown> = {}): Logger {
+function loggerFor(config: KeeperConfig, bindings: Record<string, unknown> = {}, alerter?: Alerter): Logger {
   const secrets = [config.secrets.privateKey, config.secrets.keystorePassword].filter((s): s is string => Boolean(s));
-  return createLogger({ level: config.loop.logLevel, format: config.loop.logFormat, bindings, secrets });
+  return createLogger({ level: config.loop.logLevel, format: config.loop.logFormat, bindings, secrets, onLine: alerter?.onLine });
+}
+
+/** ALERT_WEBHOOK_URL set: alerts derived from the log's events, delivered in the background. */
+function alerterFor(config: KeeperConfig): Alerter | undefined {
+  const url = config.safety.alertWebhookUrl;
+  if (!url) return undefined;
+  return createAlerter({ url, largeActionUsd: Number(config.safety.alertLargeActionUsdE8 / 10n ** 8n), label: 'keeper' });
 }
 
 async function keeperFor(
   config: KeeperConfig, rt: Runtime, logger: Logger, dryRun: boolean, rpcUrls = rt.rpcUrls, telemetry?: KeeperTelemetry,
+  journal?: Journal | null,
 ): Promise<Keeper> {
-  return createKeeper({ config, rpcUrls, chainId: rt.chainId, privateKey: rt.privateKey, addresses: rt.addresses, logger, dryRun, telemetry });
+  return createKeeper({ config, rpcUrls, chainId: rt.chainId, privateKey: rt.privateKey, addresses: rt.addresses, logger, dryRun, telemetry, journal });
 }
 
 /** METRICS_PORT set: Prometheus /metrics and /healthz for the daemon; otherwise nothing listens. */
@@ -99,7 +109,8 @@ async function startMonitoring(config: KeeperConfig, logger: Logger): Promise<{ 
 async function forkDryRun(config: KeeperConfig, rt: Runtime, logger: Logger): Promise<number> {
   const fork = await startAnvil({ forkUrl: rt.rpcUrls[0] as string, chainId: rt.chainId });
   try {
-    const keeper = await keeperFor(config, rt, logger, false, [fork.rpcUrl]);
+    // The fork's transactions are throwaway: they must not enter the real journal.
+    const keeper = await keeperFor(config, rt, logger, false, [fork.rpcUrl], undefined, openJournal(':memory:'));
     const result = await keeper.tickOnce();
     const after = assess(await keeper.reader.read(), config.policy);
     const gasUsed = result.results.flatMap((r) => r.txs).reduce((sum, t) => sum + (t.status === 'mined' ? t.gasUsed : 0n), 0n);
@@ -125,17 +136,22 @@ export async function runCommand(
   config: KeeperConfig,
   opts: { dryRun: 'simulate' | 'fork' | null; maxTicks?: number },
 ): Promise<number> {
-  const boot = loggerFor(config);
+  const alerter = alerterFor(config);
+  const boot = loggerFor(config, {}, alerter);
   const rt = await resolveRuntime(config, boot, { drive: true });
   const logger = boot.child({ chainId: rt.chainId });
   let monitoring: HealthServer | null = null;
+  let keeper: Keeper | null = null;
   try {
     if (opts.dryRun === 'fork') return await forkDryRun(config, rt, logger);
     const log = logger.child({ account: privateKeyToAddress(rt.privateKey) });
     // --- metrics + /healthz (METRICS_PORT) ---
     const { telemetry, server } = await startMonitoring(config, log);
     monitoring = server;
-    const keeper = await keeperFor(config, rt, log, opts.dryRun === 'simulate', rt.rpcUrls, telemetry);
+    // The embedded devnet is new each run: a journal kept across runs would describe another chain.
+    const journal = rt.embedded && opts.dryRun === null ? openJournal(':memory:') : undefined;
+    keeper = await keeperFor(config, rt, log, opts.dryRun === 'simulate', rt.rpcUrls, telemetry, journal);
+    const running = keeper;
     log.info(
       { event: 'keeper.started', venue: config.venue, dryRun: opts.dryRun, embedded: rt.embedded, config: configSummary(config) },
       `keeper started on chain ${rt.chainId} (${config.venue} venue${opts.dryRun ? ', dry-run' : ''}${rt.embedded ? ', embedded devnet' : ''})`,
@@ -145,16 +161,18 @@ export async function runCommand(
       if (stopping) return;
       stopping = true;
       log.info({ event: 'keeper.stopping', signal }, `${signal}: finishing the in-flight tick, then stopping`);
-      void keeper.stop();
+      void running.stop();
     };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
-    await keeper.run({ maxTicks: opts.maxTicks });
+    await running.run({ maxTicks: opts.maxTicks });
     log.info({ event: 'keeper.stopped' }, 'keeper stopped');
     return 0;
   } finally {
+    keeper?.close();
     await monitoring?.close();
     await rt.close();
+    await alerter?.flush();
   }
 }
 
@@ -163,6 +181,7 @@ export async function statusCommand(config: KeeperConfig, opts: { json: boolean 
   const rt = await resolveRuntime(config, logger, { drive: false });
   try {
     const keeper = await keeperFor(config, rt, logger, true);
+    keeper.close();
     const snapshot = await keeper.reader.read();
     const assessment = assess(snapshot, config.policy);
     const text = opts.json
@@ -187,3 +206,21 @@ export async function devnetCommand(opts: { out: string; drive: boolean; blockTi
 }
 
 export type { TickResult };
+
+/** `keeper history`: the newest intents of the journal with their transactions. */
+export async function historyCommand(config: KeeperConfig, opts: { limit: number; json: boolean }): Promise<number> {
+  const { existsSync } = await import('node:fs');
+  const path = config.safety.journalPath;
+  if (!existsSync(path)) {
+    process.stdout.write(`no journal at ${path} yet (JOURNAL_PATH / DATA_DIR): the keeper has not acted\n`);
+    return 0;
+  }
+  const journal = openJournal(path);
+  try {
+    const rows = journal.recentIntents(opts.limit).map((i) => ({ ...i, txs: journal.txsOfIntent(i.id).map(({ raw: _raw, ...t }) => t) }));
+    process.stdout.write(`${opts.json ? JSON.stringify(rows, null, 2) : formatHistory(rows)}\n`);
+    return 0;
+  } finally {
+    journal.close();
+  }
+}

@@ -62,3 +62,26 @@ export function formatStatus(s: Snapshot, a: Assessment): string {
     ]),
   ].join('\n');
 }
+
+interface HistoryRow {
+  id: number;
+  createdAtMs: number;
+  block: string | null;
+  kind: string;
+  reason: string;
+  status: string;
+  detail: string | null;
+  txs: Array<{ label: string; nonce: number; hash: string; status: string; block: string | null; gasUsed: string | null }>;
+}
+
+/** The `keeper history` screen: newest intents first, each with its transactions. */
+export function formatHistory(rows: readonly HistoryRow[]): string {
+  if (rows.length === 0) return 'the journal is empty: the keeper has not acted';
+  return rows
+    .map((r) => {
+      const head = `#${r.id} ${new Date(r.createdAtMs).toISOString()} block ${r.block ?? '?'}  ${r.kind}  ${r.status.toUpperCase()}${r.detail ? ` (${r.detail})` : ''}`;
+      const txs = r.txs.map((t) => `    ${t.label}  nonce ${t.nonce}  ${t.status}${t.block ? ` in block ${t.block}` : ''}${t.gasUsed ? `, gas ${t.gasUsed}` : ''}  ${t.hash}`);
+      return [head, `    why: ${r.reason}`, ...txs].join('\n');
+    })
+    .join('\n\n');
+}

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { assess } from '../core/assess.js';
 import { plan } from '../core/plan.js';
 import { checkAction, recordAction } from '../core/guard.js';
-import { fmtEth, fmtPriceE8 } from '../core/format.js';
+import { e8ToDecimal, fmtEth, fmtPriceE8, weiToUsdE8 } from '../core/format.js';
 import type { Action, Assessment, GuardPolicy, GuardState, HedgePolicy, Plan, PolicyState, Snapshot } from '../core/types.js';
 import type { TxOutcome } from '../chain/executor.js';
 
@@ -61,6 +61,12 @@ function summarize(a: Assessment): Record<string, unknown> {
   };
 }
 
+/** USD size of an action at the oracle price, for logs and large-action alerts. */
+function notionalUsd(a: Action, priceE8: bigint): string {
+  const usdE8 = a.kind === 'topUp' ? a.amountUnits * 100n : weiToUsdE8(a.sizeDeltaWei < 0n ? -a.sizeDeltaWei : a.sizeDeltaWei, priceE8);
+  return e8ToDecimal(usdE8).toFixed(2);
+}
+
 function describeOutcome(txs: readonly TxOutcome[]): Pick<ActionResult, 'outcome' | 'reason'> {
   const last = txs[txs.length - 1];
   if (!last) return { outcome: 'failed', reason: 'no transaction' };
@@ -111,7 +117,11 @@ export async function tick(deps: TickDeps, state: RunnerState): Promise<TickResu
   );
   // The tick line already says "hold"; the reasons for holding are detail.
   logger[decided.plan.actions.length ? 'info' : 'debug'](
-    { event: 'plan', actions: decided.plan.actions, skipped: decided.plan.skipped },
+    {
+      event: 'plan',
+      actions: decided.plan.actions.map((a) => ({ ...a, notionalUsd: notionalUsd(a, snapshot.oracle.priceE8) })),
+      skipped: decided.plan.skipped,
+    },
     decided.plan.actions.length ? decided.plan.actions.map((a) => a.reason).join('; ') : decided.plan.skipped.join('; ') || 'nothing to do',
   );
 

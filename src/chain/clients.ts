@@ -47,10 +47,13 @@ export interface TransportOptions {
 /** An HTTP transport over one or several RPC URLs (viem's fallback transport when several). */
 export function createRpcTransport(rpcUrls: readonly string[], opts: TransportOptions = {}): Transport {
   if (rpcUrls.length === 0) throw new Error('createRpcTransport: no RPC URL given');
+  // With several URLs the fallback moves on to the next at once; retrying a dead URL first
+  // would cost every request its backoff.
+  const perUrlRetries = rpcUrls.length > 1 ? 0 : (opts.retryCount ?? 2);
   const one = (url: string): Transport =>
     http(url, {
       batch: false,
-      retryCount: opts.retryCount ?? 2,
+      retryCount: perUrlRetries,
       retryDelay: opts.retryDelayMs ?? 150,
       timeout: opts.timeoutMs ?? 10_000,
       onFetchRequest: opts.onRequest
@@ -65,9 +68,29 @@ export function createRpcTransport(rpcUrls: readonly string[], opts: TransportOp
           }
         : undefined,
     });
+  // Report transport failures (refused, timeout, HTTP errors), not JSON-RPC errors like reverts.
+  const observed = (url: string): Transport => {
+    const inner = one(url);
+    if (!opts.onError) return inner;
+    return ((params: Parameters<Transport>[0]) => {
+      const t = inner(params);
+      return {
+        ...t,
+        request: (async (args: unknown, o: unknown) => {
+          try {
+            return await (t.request as (a: unknown, b: unknown) => Promise<unknown>)(args, o);
+          } catch (error) {
+            const name = (error as { name?: string }).name ?? '';
+            if (/HttpRequestError|TimeoutError|WebSocketRequestError|SocketClosedError/.test(name)) opts.onError?.({ url, error });
+            throw error;
+          }
+        }) as typeof t.request,
+      };
+    }) as Transport;
+  };
   const first = rpcUrls[0] as string;
-  if (rpcUrls.length === 1) return one(first);
-  return fallback(rpcUrls.map(one), { rank: false, retryCount: 1 });
+  if (rpcUrls.length === 1) return observed(first);
+  return fallback(rpcUrls.map(observed), { rank: false, retryCount: opts.retryCount ?? 2, retryDelay: opts.retryDelayMs ?? 150 });
 }
 
 export function createClients(params: {

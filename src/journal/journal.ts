@@ -125,7 +125,11 @@ export function openJournal(path: string, now: () => number = Date.now): Journal
   const updateIntent = db.prepare(`UPDATE intents SET status = ?, detail = ?, updated_at_ms = ? WHERE id = ?`);
   const insertTx = db.prepare(
     `INSERT INTO txs (intent_id, chain_id, account, label, nonce, hash, raw, max_fee_per_gas, max_priority_fee_per_gas, status, created_at_ms, updated_at_ms)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'signed', ?, ?)`,
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'signed', ?, ?)
+     -- The same bytes can be signed again (same nonce, fees and call after a reorg or an
+     -- abandoned attempt): the row then belongs to the new intent.
+     ON CONFLICT(hash) DO UPDATE SET intent_id = excluded.intent_id, status = 'signed', block = NULL,
+       gas_used = NULL, updated_at_ms = excluded.updated_at_ms`,
   );
   const updateTx = db.prepare(
     `UPDATE txs SET status = ?, block = COALESCE(?, block), gas_used = COALESCE(?, gas_used), updated_at_ms = ? WHERE hash = ?`,

@@ -105,13 +105,13 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
 }
 
 /** Collects JSON log lines in memory (for tests of the loop). */
-export function createRecordingLogger(level: LevelWithSilent = 'debug'): {
+export function createRecordingLogger(level: LevelWithSilent = 'debug', onLine?: (line: string) => void): {
   logger: Logger;
   lines: () => Array<Record<string, unknown>>;
 } {
   const chunks: string[] = [];
   const destination = { write: (s: string) => void chunks.push(s) } as DestinationStream;
-  const logger = createLogger({ level, format: 'json', destination });
+  const logger = createLogger({ level, format: 'json', destination, onLine });
   return {
     logger,
     lines: () =>

@@ -87,6 +87,7 @@ export async function createVenue(
 
 export async function createKeeper(opts: KeeperOptions): Promise<Keeper> {
   const { config, addresses, logger } = opts;
+  const rpcFailureLoggedAt = new Map<string, number>();
   const clients = createClients({
     rpcUrls: opts.rpcUrls,
     chainId: opts.chainId,
@@ -100,6 +101,13 @@ export async function createKeeper(opts: KeeperOptions): Promise<Keeper> {
       onError: (info) => {
         opts.transport?.onError?.(info);
         emit(opts.telemetry, 'rpcError', info.url, info.error);
+        // One line per URL per minute: a dead primary behind a fallback must not flood the log.
+        const now = Date.now();
+        if ((rpcFailureLoggedAt.get(info.url) ?? 0) + 60_000 < now) {
+          rpcFailureLoggedAt.set(info.url, now);
+          const origin = URL.canParse(info.url) ? new URL(info.url).origin : 'rpc';
+          logger.warn({ event: 'rpc.failed', rpc: origin, err: info.error }, `RPC ${origin} failed: ${(info.error as Error).message?.split('\n')[0] ?? 'error'}`);
+        }
       },
     },
   });

@@ -31,7 +31,7 @@ export interface TestKeeper {
 export async function keeperOn(
   d: Devnet,
   env: Record<string, string> = {},
-  opts: { role?: DevnetRole; dryRun?: boolean; rpcUrl?: string; telemetry?: KeeperTelemetry } = {},
+  opts: { role?: DevnetRole; dryRun?: boolean; rpcUrl?: string; telemetry?: KeeperTelemetry; onLine?: (line: string) => void } = {},
 ): Promise<TestKeeper> {
   const venue = env['HEDGE_VENUE'] ?? 'perp';
   const role = opts.role ?? (venue === 'aave' ? 'aaveDemo' : 'perpDemo');
@@ -47,10 +47,10 @@ export async function keeperOn(
     ...env,
   });
   const addresses = resolveAddresses(config, readAddressesFile(config.addressesFile as string));
-  const { logger, lines } = createRecordingLogger('debug');
+  const { logger, lines } = createRecordingLogger('debug', opts.onLine);
   const keeper = await createKeeper({
     config,
-    rpcUrls: [rpcUrl],
+    rpcUrls: config.chain.rpcUrls,
     chainId: 31337,
     privateKey: config.secrets.privateKey as Hex,
     addresses,

@@ -1,7 +1,7 @@
 import type { BandParams, HedgePolicy, LpPosition } from './types.js';
 import { E18, MAX_UINT256, fmtEth } from './format.js';
 import { effectiveBandWei } from './policy.js';
-import { baseToWei, uniswapV3GammaBasePerUsd, volScaledBandWei, whalleyWilmottHalfWidth } from './risk/bands.js';
+import { baseToWei, volScaledBandWei, whalleyWilmottHalfWidth } from './risk/bands.js';
 
 /**
  * The band of each BAND_MODE, computed per tick and handed to assess(..., { bandWei }). Pure:
@@ -110,19 +110,22 @@ function tickPriceUsd(tick: number, baseIsToken0: boolean, baseDecimals: number,
 }
 
 /**
- * Gamma of the LP positions, ETH per USD, at the oracle price: the sum of the in-range
- * positions' uniswapV3GammaBasePerUsd (0 out of range). For the ww band.
+ * Gamma of the LP positions, ETH per USD, at the oracle price: in range, the base held is
+ * L * (1/sqrt(q) - 1/sqrt(q_upper)) with q = raw quote per raw base = P * 10^(qd - bd), so
+ * Gamma = -L * 10^(qd - 2 bd) / (2 q^1.5) (the formula of uniswapV3GammaBasePerUsd, in floats:
+ * it is a statistic for the ww band, and the keeper and the backtester evaluate it every tick).
+ * Out of range: 0.
  */
 export function lpGammaBasePerUsd(lps: readonly LpPosition[], priceE8: bigint, baseDecimals = 18, quoteDecimals = 6): number {
   const priceUsd = Number(priceE8) / 1e8;
+  const q = priceUsd * 10 ** (quoteDecimals - baseDecimals);
   let gamma = 0;
   for (const lp of lps) {
     if (!lp.inRange || lp.liquidity === 0n) continue;
     const a = tickPriceUsd(lp.tickLower, lp.baseIsToken0, baseDecimals, quoteDecimals);
     const b = tickPriceUsd(lp.tickUpper, lp.baseIsToken0, baseDecimals, quoteDecimals);
-    gamma += uniswapV3GammaBasePerUsd({
-      liquidity: lp.liquidity, priceUsd, priceLowerUsd: Math.min(a, b), priceUpperUsd: Math.max(a, b), baseDecimals, quoteDecimals,
-    });
+    if (priceUsd <= Math.min(a, b) || priceUsd >= Math.max(a, b)) continue;
+    gamma -= (Number(lp.liquidity) * 10 ** (quoteDecimals - 2 * baseDecimals)) / (2 * q ** 1.5);
   }
   return gamma;
 }

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { BandParams, HedgePolicy, LpPosition } from '../../src/core/types.js';
 import { type BandInputs, DEFAULT_BAND_PARAMS, NO_TRADE_BAND_WEI, bandWeiFor, lpGammaBasePerUsd, rebalanceDue } from '../../src/core/band-policy.js';
 import { loadConfig } from '../../src/config.js';
+import { uniswapV3GammaBasePerUsd } from '../../src/core/risk/bands.js';
 import { lpGammaWeiPerUsd, sqrtPriceX96FromPriceE8, ticksAroundPrice } from '../../src/spot/uniswap-math.js';
 
 const ETH = 10n ** 18n;
@@ -89,6 +90,14 @@ describe('lpGammaBasePerUsd', () => {
     }).toNumber() / 1e18;
     expect(expected).toBeLessThan(0);
     expect(lpGammaBasePerUsd([p, p], priceE8) / (2 * expected)).toBeCloseTo(1, 9);
+  });
+  it('equals uniswapV3GammaBasePerUsd (Decimal) with the range from the ticks', () => {
+    const p = lp(false);
+    // baseIsToken0 false: USD price = 1e12 / 1.0001^tick, so the upper tick is the lower price.
+    const expected = uniswapV3GammaBasePerUsd({
+      liquidity: p.liquidity, priceUsd: 2000, priceLowerUsd: 1e12 / 1.0001 ** p.tickUpper, priceUpperUsd: 1e12 / 1.0001 ** p.tickLower,
+    });
+    expect(lpGammaBasePerUsd([p], priceE8) / expected).toBeCloseTo(1, 12);
   });
   it('out of range positions have no gamma', () => {
     expect(lpGammaBasePerUsd([lp(false, 1n)], priceE8)).toBe(0);

@@ -127,6 +127,8 @@ describe('metrics and /healthz of a running keeper (devnet)', () => {
     expect(sick.body.lastTickAgeSec).toBeGreaterThanOrEqual(1);
     const m = await scrape(server);
     expect(m.get(seriesKey('keeper_ticks_total', { result: 'failed' }))).toBeGreaterThan(0);
+    expect(m.get(seriesKey('keeper_rpc_errors_total', { endpoint: fork.rpcUrl }))).toBeGreaterThan(0);
+    expect(m.get(seriesKey('keeper_rpc_errors_total', { endpoint: d.rpcUrl }))).toBeUndefined();
     // The scrape agrees with /healthz: the last good tick is older than the limit.
     expect(Date.now() / 1000 - (m.get('keeper_last_tick_timestamp_seconds') as number)).toBeGreaterThanOrEqual(1);
     expect((metrics as KeeperMetrics).lastTickAtMs()).not.toBeNull();

@@ -11,6 +11,8 @@ import { startAnvil } from '../devnet/anvil.js';
 import { readAddressesFile } from './addresses.js';
 import { createKeeper, type Keeper } from './keeper.js';
 import { createAlerter, type Alerter } from '../monitor/alerts.js';
+import { createLiveRisk } from './live-risk.js';
+import { createPriceRecord } from '../backtest/price-record.js';
 import { openJournal, type Journal } from '../journal/journal.js';
 import { formatHistory, formatStatus } from './status.js';
 import type { TickResult } from './tick.js';
@@ -92,7 +94,10 @@ async function keeperFor(
   config: KeeperConfig, rt: Runtime, logger: Logger, dryRun: boolean, rpcUrls = rt.rpcUrls, telemetry?: KeeperTelemetry,
   journal?: Journal | null,
 ): Promise<Keeper> {
-  return createKeeper({ config, rpcUrls, chainId: rt.chainId, privateKey: rt.privateKey, addresses: rt.addresses, logger, dryRun, telemetry, journal });
+  // A real chain's prices are kept (DATA_DIR/prices.jsonl) so volatility survives restarts; the
+  // embedded devnet is new each run.
+  const risk = createLiveRisk(rt.embedded ? {} : { record: createPriceRecord({ dataDir: config.loop.dataDir }) });
+  return createKeeper({ config, rpcUrls, chainId: rt.chainId, privateKey: rt.privateKey, addresses: rt.addresses, logger, dryRun, telemetry, journal, risk });
 }
 
 /** METRICS_PORT set: Prometheus /metrics and /healthz for the daemon; otherwise nothing listens. */

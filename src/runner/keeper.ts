@@ -17,6 +17,9 @@ import { reconcileJournal, type ReconcileReport } from '../journal/reconcile.js'
 import { createTxSender } from '../chain/sender.js';
 import { fmtPriceE8 } from '../core/format.js';
 import type { TxEventKind } from '../monitor/telemetry.js';
+import { createLiveRisk, type LiveRisk } from './live-risk.js';
+import { bandWeiFor, lpGammaBasePerUsd } from '../core/band-policy.js';
+import { exposures } from '../core/exposure.js';
 import { tick, type RunnerState, type TickDeps, type TickResult } from './tick.js';
 
 export interface KeeperOptions {
@@ -37,6 +40,29 @@ export interface KeeperOptions {
   telemetry?: KeeperTelemetry;
   /** The restart journal; default: opened at config.safety.journalPath (none in dry-run). */
   journal?: Journal | null;
+  /** Live risk figures and the vol for adaptive bands; default: in memory, prior 80%/yr. */
+  risk?: LiveRisk;
+}
+
+/** The band of BAND_MODE vol / ww / time for this snapshot (fixed: undefined, assess does it). */
+export function adaptiveBand(config: KeeperConfig, risk: LiveRisk): NonNullable<TickDeps['bandFor']> {
+  let lastRebalanceSec: number | null = null;
+  const policy = config.policy;
+  return (s) => {
+    if (policy.bandMode === 'fixed') return undefined;
+    const gammaBasePerUsd = lpGammaBasePerUsd(s.lps, s.oracle.priceE8);
+    const nowSec = Number(s.blockTimestampSec);
+    const d = bandWeiFor(policy, {
+      grossSpotWei: exposures(s, policy.includeNativeEth).grossSpotWei,
+      priceE8: s.oracle.priceE8,
+      volAnnual: risk.volAnnual(),
+      gammaBasePerUsd,
+      nowSec,
+      lastRebalanceSec,
+    });
+    if (d.rebalanceDue) lastRebalanceSec = nowSec;
+    return { bandWei: d.bandWei, note: d.note };
+  };
 }
 
 export interface Keeper {
@@ -126,6 +152,8 @@ export async function createKeeper(opts: KeeperOptions): Promise<Keeper> {
       pool: addresses.uniswapPool,
     },
   });
+  const risk = opts.risk ?? createLiveRisk();
+  await risk.load();
   const journal = opts.journal !== undefined ? opts.journal : opts.dryRun ? null : openJournal(config.safety.journalPath);
   const onTx = (kind: TxEventKind, label: string) => emit(opts.telemetry, 'tx', kind, label);
   const sender = opts.dryRun
@@ -141,6 +169,8 @@ export async function createKeeper(opts: KeeperOptions): Promise<Keeper> {
     guard: config.guard,
     logger,
     checkSanity: oracleSanity(config),
+    riskFigures: (snapshot, assessment) => risk.figures(snapshot, assessment),
+    bandFor: adaptiveBand(config, risk),
     ...opts.hooks,
     async execute(action, assessment, snapshot) {
       const built = await venue.buildTxs(action, {

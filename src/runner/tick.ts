@@ -27,6 +27,8 @@ export interface TickDeps {
   checkSanity?(snapshot: Snapshot, assessment: Assessment): string | null;
   /** Extra figures for the tick line (risk: vol, VaR, liquidation distance in sigmas). */
   riskFigures?(snapshot: Snapshot, assessment: Assessment): Record<string, unknown>;
+  /** The band of an adaptive BAND_MODE (vol, ww, time); omitted = the fixed band of assess. */
+  bandFor?(snapshot: Snapshot): { bandWei: bigint; note: string } | undefined;
 }
 
 export interface ActionResult {
@@ -90,7 +92,8 @@ function describeOutcome(txs: readonly TxOutcome[]): Pick<ActionResult, 'outcome
 export async function tick(deps: TickDeps, state: RunnerState): Promise<TickResult> {
   const { logger } = deps;
   const snapshot = await deps.readSnapshot();
-  const assessment = assess(snapshot, deps.policy);
+  const band = deps.bandFor?.(snapshot);
+  const assessment = assess(snapshot, deps.policy, band ? { bandWei: band.bandWei } : undefined);
   const nowSec = Number(snapshot.blockTimestampSec);
 
   const insane = deps.checkSanity?.(snapshot, assessment) ?? null;
@@ -109,6 +112,7 @@ export async function tick(deps: TickDeps, state: RunnerState): Promise<TickResu
       event: 'tick',
       ...summarize(assessment),
       ...risk,
+      ...(band ? { band: band.note } : {}),
       safeMode: policyState.safeMode?.reason ?? null,
       decision: decided.plan.actions.length === 0 ? 'hold' : decided.plan.actions.map((a) => a.kind).join('+'),
       ...(decided.plan.actions.length === 0 ? { why: decided.plan.skipped[0] ?? 'nothing to do' } : {}),

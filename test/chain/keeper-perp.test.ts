@@ -107,3 +107,32 @@ describe('keeper loop on the perp venue (devnet)', () => {
     expect((await perpAccount()).sizeWei).toBe(sizeBefore);
   });
 });
+
+describe('adaptive bands in the live keeper (devnet)', () => {
+  const devnet = useDevnet();
+
+  it('BAND_MODE=time trades back to target once per period, and not in between', async () => {
+    const d = devnet();
+    const { keeper } = await keeperOn(d, { BAND_MODE: 'time', REBALANCE_PERIOD_SEC: '3600', MIN_TRADE_ETH: '0.001' });
+    const first = await keeper.tickOnce(); // the first tick is due: back to target
+    expect(first.plan.actions.map((a) => a.kind)).toEqual(['adjustHedge']);
+    expect(first.results.map((r) => r.outcome)).toEqual(['done']);
+    await setMarketPrice(d, 1_850n * E8); // far outside any fixed band
+    const between = await keeper.tickOnce();
+    expect(between.plan.actions).toEqual([]);
+    await d.test.increaseTime({ seconds: 3_600 });
+    await setMarketPrice(d, 1_850n * E8); // a fresh round after the hour
+    const due = await keeper.tickOnce();
+    expect(due.plan.actions.map((a) => a.kind)).toEqual(['adjustHedge']);
+    expect(due.results.map((r) => r.outcome)).toEqual(['done']);
+  });
+
+  it('BAND_MODE=vol widens the band when volatility is high', async () => {
+    const d = devnet();
+    const { keeper: fixed } = await keeperOn(d);
+    const { keeper: vol } = await keeperOn(d, { BAND_MODE: 'vol', BAND_VOL_REF_ANNUAL: '0.4' });
+    const a = await fixed.tickOnce();
+    const b = await vol.tickOnce(); // prior vol 80% vs reference 40%: twice the fixed band
+    expect(b.assessment.bandWei).toBe(a.assessment.bandWei * 2n);
+  });
+});

@@ -110,8 +110,9 @@ describe('keeper loop on the Aave V3 venue (devnet)', () => {
     expect(first.results[1]?.txs.map((t) => t.label).filter((l) => !l.startsWith('approve'))).toEqual(['aave.borrow WETH', 'uniswap.exactInputSingle WETH->USDC']);
     const after = await aaveState();
     expect(after.healthFactorE18).toBeGreaterThanOrEqual(1_600_000_000_000_000_000n - 10n ** 12n);
-    // The debt grew by the borrow (plus a few seconds of interest), the sale paid USDC into the wallet.
-    expect(after.debtWei - before.debtWei).toBeGreaterThanOrEqual(-sizeWei);
+    // The debt grew by the borrow (plus a few seconds of interest, less 1 wei of Aave's half-up
+    // rounding of scaled balances), the sale paid USDC into the wallet.
+    expect(after.debtWei - before.debtWei).toBeGreaterThanOrEqual(-sizeWei - 1n);
     expect(after.debtWei - before.debtWei).toBeLessThan(-sizeWei + parseEther('0.0001'));
     const usdcAfter = await d.as('aaveDemo').publicClient.readContract({ address: d.addresses.usdc, abi: erc20Abi, functionName: 'balanceOf', args: [d.addresses.demo.aave.account] });
     const topUpUnits = first.plan.actions[0]?.kind === 'topUp' ? first.plan.actions[0].amountUnits : 0n;

@@ -1,0 +1,134 @@
+import { describe, expect, it } from 'vitest';
+import { checkTxBounds, type TxBoundsContext } from '../../src/core/guard-tx.js';
+import { bumpFee } from '../../src/chain/sender.js';
+import { openJournal } from '../../src/journal/journal.js';
+import { alertText, createAlerter } from '../../src/monitor/alerts.js';
+import { decryptKeystore, encryptKeystore, KeystoreError } from '../../src/chain/keystore.js';
+import { privateKeyToAddress } from 'viem/accounts';
+
+const WETH = '0x00000000000000000000000000000000000000aa';
+const USDC = '0x00000000000000000000000000000000000000bb';
+const ctx: TxBoundsContext = { priceE8: 2000n * 10n ** 8n, quotePriceE8: 10n ** 8n, maxSlippageBps: 50, weth: WETH, usdc: USDC };
+const ETH = 10n ** 18n;
+
+describe('transaction price bounds vs the oracle (deny by default)', () => {
+  it.each([
+    ['sell at -0.5% is fine', -ETH, 1990n * 10n ** 8n, true],
+    ['sell at -0.6% is refused', -ETH, 1988n * 10n ** 8n, false],
+    ['buy at +0.5% is fine', ETH, 2010n * 10n ** 8n, true],
+    ['buy at +0.6% is refused', ETH, 2012n * 10n ** 8n, false],
+  ])('perp trade: %s', (_name, size, acceptable, ok) => {
+    expect(checkTxBounds({ functionName: 'trade', args: [1n, size, acceptable] }, ctx).ok).toBe(ok);
+  });
+
+  it.each([
+    ['WETH->USDC min out at -0.5%', { tokenIn: WETH, tokenOut: USDC, amountIn: ETH, amountOutMinimum: 1990n * 10n ** 6n }, true],
+    ['WETH->USDC min out 0 (unbounded)', { tokenIn: WETH, tokenOut: USDC, amountIn: ETH, amountOutMinimum: 0n }, false],
+    ['USDC->WETH min out at -1%', { tokenIn: USDC, tokenOut: WETH, amountIn: 2000n * 10n ** 6n, amountOutMinimum: (ETH * 99n) / 100n }, false],
+    ['another token', { tokenIn: WETH, tokenOut: '0x00000000000000000000000000000000000000cc', amountIn: ETH, amountOutMinimum: ETH }, false],
+  ])('exactInputSingle: %s', (_name, params, ok) => {
+    expect(checkTxBounds({ functionName: 'exactInputSingle', args: [params] }, ctx).ok).toBe(ok);
+  });
+
+  it.each([
+    ['USDC->WETH max in +0.5%', { tokenIn: USDC, tokenOut: WETH, amountOut: ETH, amountInMaximum: 2010n * 10n ** 6n }, true],
+    ['USDC->WETH max in +1%', { tokenIn: USDC, tokenOut: WETH, amountOut: ETH, amountInMaximum: 2020n * 10n ** 6n }, false],
+  ])('exactOutputSingle: %s', (_name, params, ok) => {
+    expect(checkTxBounds({ functionName: 'exactOutputSingle', args: [params] }, ctx).ok).toBe(ok);
+  });
+
+  it('a USDC depeg is priced in: USDC at $0.98 makes ETH 2040.8 USDC', () => {
+    const depeg = { ...ctx, quotePriceE8: 98n * 10n ** 6n };
+    const fair = (ETH * 2000n * 10n ** 8n) / (98n * 10n ** 6n) / 10n ** 12n; // USDC units
+    const ok = { tokenIn: WETH, tokenOut: USDC, amountIn: ETH, amountOutMinimum: (fair * 9950n) / 10_000n };
+    expect(checkTxBounds({ functionName: 'exactInputSingle', args: [ok] }, depeg).ok).toBe(true);
+    expect(checkTxBounds({ functionName: 'exactInputSingle', args: [{ ...ok, amountOutMinimum: 1990n * 10n ** 6n }] }, depeg).ok).toBe(false);
+  });
+});
+
+describe('fee replacement', () => {
+  it.each([[8n, 9n], [1_000_000_000n, 1_125_000_000n], [1n, 2n], [3n, 4n]])('bumpFee(%s) = %s, at least +12.5% rounded up', (fee, bumped) => {
+    expect(bumpFee(fee)).toBe(bumped);
+    expect(bumpFee(fee) * 1000n).toBeGreaterThanOrEqual(fee * 1125n);
+  });
+});
+
+describe('the journal', () => {
+  it('keeps intents and signed transactions, and re-signing the same bytes moves the row to the new intent', () => {
+    const j = openJournal(':memory:', () => 1_000);
+    const action = { kind: 'adjustHedge' as const, sizeDeltaWei: -2n * ETH, reason: 'out of band' };
+    const a = j.beginIntent({ chainId: 1, account: '0xABC', block: 10n, action });
+    const tx = { intentId: a, chainId: 1, account: '0xAbc', label: 'perp.trade', nonce: 7, hash: '0x01' as const, raw: '0xf8' as const, maxFeePerGas: 2n, maxPriorityFeePerGas: 1n };
+    j.recordSigned(tx);
+    expect(j.unsettledTxs(1, '0xabc').map((t) => [t.nonce, t.status])).toEqual([[7, 'signed']]);
+    j.markTx('0x01', 'mined', { block: 11n, gasUsed: 21_000n });
+    expect(j.unsettledTxs(1, '0xabc')).toEqual([]);
+    expect(j.minedSince(1, '0xabc', 11n).map((t) => t.hash)).toEqual(['0x01']);
+    j.markTx('0x01', 'reorged');
+    j.finishIntent(a, 'reorged');
+    const b = j.beginIntent({ chainId: 1, account: '0xabc', block: 12n, action });
+    j.recordSigned({ ...tx, intentId: b });
+    expect(j.txsOfIntent(b).map((t) => t.status)).toEqual(['signed']);
+    expect(j.txsOfIntent(a)).toEqual([]);
+    expect(JSON.parse(j.recentIntents(1)[0]?.action ?? '{}')).toEqual({ kind: 'adjustHedge', sizeDeltaWei: '-2000000000000000000', reason: 'out of band' });
+    j.close();
+  });
+});
+
+describe('alerts', () => {
+  it('picks alert-worthy events only', () => {
+    expect(alertText({ event: 'tx.reverted', stage: 'simulation', msg: 'x' }, 1000)).toBeNull();
+    expect(alertText({ event: 'tx.reverted', stage: 'chain', msg: 'perp.trade reverted' }, 1000)).toMatch(/on chain/);
+    expect(alertText({ event: 'plan', actions: [{ kind: 'adjustHedge', notionalUsd: '999', reason: 'r' }] }, 1000)).toBeNull();
+    expect(alertText({ event: 'plan', actions: [{ kind: 'adjustHedge', notionalUsd: '1001', reason: 'r' }] }, 1000)).toMatch(/large action: adjustHedge ~\$1001/);
+    expect(alertText({ event: 'safe_mode.entered', reason: 'oracle stale' }, 1000)).toMatch(/SAFE MODE: oracle stale/);
+  });
+
+  it('queues without blocking, bounded, and retries a failed delivery once', async () => {
+    const posts: string[] = [];
+    let fail = 1;
+    const fetchImpl = (async (_url: string, init: { body: string }) => {
+      posts.push(init.body);
+      return { ok: fail-- <= 0, status: 500 } as Response;
+    }) as unknown as typeof fetch;
+    const alerter = createAlerter({ url: 'http://hook', largeActionUsd: 1, fetchImpl, maxQueue: 2 });
+    for (let i = 0; i < 5; i++) alerter.onLine(JSON.stringify({ event: 'tx.replaced', msg: `r${i}` }));
+    alerter.onLine('{"event":"tick","msg":"not an alert"}');
+    await alerter.flush();
+    expect(alerter.sent).toBe(3); // the first was retried; 2 queued while it was in flight
+    expect(alerter.dropped).toBe(2);
+    expect(JSON.parse(posts[0] ?? '{}')).toEqual({ text: 'r0', content: 'r0' });
+  });
+});
+
+describe('keystores', () => {
+  const key = '0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d' as const;
+  it('round-trips and refuses a wrong password without echoing it', () => {
+    const json = encryptKeystore(key, 'pw-right', { light: true });
+    expect(decryptKeystore(json, 'pw-right')).toBe(key);
+    expect(JSON.parse(json).address).toBe(privateKeyToAddress(key).slice(2).toLowerCase());
+    try {
+      decryptKeystore(json, 'pw-wrong', 'KEYSTORE_PATH=/k.json');
+      expect.unreachable();
+    } catch (e) {
+      expect(e).toBeInstanceOf(KeystoreError);
+      expect((e as Error).message).toBe('KEYSTORE_PATH=/k.json: wrong password (the keystore MAC does not match)');
+    }
+  });
+
+  it('reads the pbkdf2 test vector of the Web3 Secret Storage definition', () => {
+    const vector = JSON.stringify({
+      crypto: {
+        cipher: 'aes-128-ctr',
+        cipherparams: { iv: '6087dab2f9fdbbfaddc31a909735c1e6' },
+        ciphertext: '5318b4d5bcd28de64ee5559e671353e16f075ecae9f99c7a79a38af5f869aa46',
+        kdf: 'pbkdf2',
+        kdfparams: { c: 262144, dklen: 32, prf: 'hmac-sha256', salt: 'ae3cd4e7013836a3df6bd7241b12db061dbe2c6785853cce422d148a624ce0bd' },
+        mac: '517ead924a9d0dc3124507e3393d175ce3ff7c1e96529c6c555ce9e51205e9b2',
+      },
+      id: '3198bc9c-6672-5ab3-d995-4942343ae5b6',
+      version: 3,
+    });
+    expect(decryptKeystore(vector, 'testpassword')).toBe('0x7a28b5ba57c53603b0b07b56bba752f7784bf506fa95edc395f5cf6c7514fe9d');
+  });
+});

@@ -82,7 +82,10 @@ function recentered(range: LpRange, base: bigint, quote: bigint, priceE8: bigint
   const value = lpValueUnits({ amountBaseWei: base, amountQuoteUnits: quote, inRange: false }, priceE8);
   const shape = { priceE8, widthPct: o.lp.widthPct, tickSpacing: o.lp.tickSpacing, baseIsToken0: range.baseIsToken0 };
   const sqrtP = sqrtPriceX96FromPriceE8(priceE8, range.baseIsToken0);
-  const target = lpAmountsAt(createLpRange({ ...shape, valueUnits: value }), sqrtP);
+  // The swap reshapes what is withdrawn into what is minted ('value': sized before costs, which
+  // differ from it by a few basis points).
+  const mintTarget = o.lp.recenter === 'notional' ? usdToUnits(o.lp.valueUsd) : value;
+  const target = lpAmountsAt(createLpRange({ ...shape, valueUnits: mintTarget }), sqrtP);
   const swapped = target.amountBaseWei > base ? target.amountBaseWei - base : base - target.amountBaseWei;
   const slippageUnits = (swapped * priceE8 * BigInt(Math.round(o.slippageBps * 100))) / (SIZE_PRICE_TO_UNITS * 1_000_000n);
   const costUnits = slippageUnits + gasCostUnits(o.lp.recenterGas, usdGasPriceWei(o.gasPriceGwei), priceE8);

@@ -31,6 +31,9 @@ export function plan(
 
 type HedgeAction = Extract<Action, { kind: 'adjustHedge' }>;
 
+/** A deviation beyond this many bands is hedged even during the cooldown. */
+export const COOLDOWN_OVERRIDE_BANDS = 3n;
+
 function pct(e18: bigint): string {
   return `${e18ToDecimal(e18).mul(100).toFixed(0)}%`;
 }
@@ -70,10 +73,13 @@ function decideHedge(
     return null;
   }
   const waitSec = cooldownRemainingSec(state, policy, nowSec);
-  if (waitSec > 0) {
+  // The cooldown stops churn around the band edge; it must not leave a large move unhedged.
+  const urgent = absBig(a.deviationWei) > COOLDOWN_OVERRIDE_BANDS * a.bandWei;
+  if (waitSec > 0 && !urgent) {
     skipped.push(`cooldown: ${waitSec}s of ${policy.cooldownSec}s left, hedge ${what} not placed; ${where}`);
     return null;
   }
+  if (waitSec > 0) notes.push(`cooldown (${waitSec}s left) overridden: deviation beyond ${COOLDOWN_OVERRIDE_BANDS}x the band`);
   if (sizeDeltaWei === 0n || absBig(sizeDeltaWei) < policy.minTradeWei) {
     skipped.push(`below min trade: ${what} < ${fmtEth(policy.minTradeWei)}; ${where}`);
     return null;

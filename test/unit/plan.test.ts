@@ -105,6 +105,16 @@ describe('plan: cooldown and safe mode', () => {
     expect(ratioAfter(both.hedge, { sizeAfterWei: eth(-9), priceE8: PRICE, extraCollateralUnits: amount - 1n })).toBeLessThan(25n * E16);
   });
 
+  it.each([
+    ['2.9 bands: the cooldown holds', -8.55, false],
+    ['3.1 bands: a large move overrides the cooldown', -8.45, true],
+  ])('cooldown override: %s', (_n, shortEth, hedged) => {
+    // band 0.5 ETH; deviation = 10 - |short|
+    const out = plan(assessed(10, perp(shortEth, 100_000)), { lastHedgeAtSec: NOW - 30, safeMode: null }, policy, NOW);
+    expect(out.plan.actions.some((a) => a.kind === 'adjustHedge')).toBe(hedged);
+    if (hedged) expect(out.plan.actions[0]?.reason).toMatch(/cooldown \(30s left\) overridden/);
+  });
+
   it('cooldown over: hedging resumes', () => {
     const out = plan(both, { lastHedgeAtSec: NOW - 60, safeMode: null }, policy, NOW);
     expect(out.plan.actions.map((a) => a.kind)).toEqual(['topUp', 'adjustHedge']);

@@ -23,6 +23,10 @@ export interface Breach {
   decisionBlock: string;
   hedgeBlock: string;
   blocks: number;
+  /** What the hedging tick did, in order, with its transactions (a top-up goes first). */
+  actions: string;
+  /** The hedge trade was re-sent at the same nonce (stuck transaction) before it was mined. */
+  replacements: number;
 }
 
 export interface ReactionResult {
@@ -35,6 +39,8 @@ export interface ReactionResult {
   tradeGas: Distribution;
   /** Moves whose feed update and pool swap landed in different blocks. */
   splitMoves: number;
+  /** The keeper's transaction events over the whole run (sent, mined, replaced, ...). */
+  txEvents: Record<string, number>;
   detail: Breach[];
 }
 
@@ -46,9 +52,11 @@ export async function measureReaction(breaches: number): Promise<ReactionResult>
   const blockTimeSec = 1;
   const d = await startBenchDevnet({ blockTimeSec });
   const ticks: TickResult[] = [];
+  const txEvents: Record<string, number> = {};
   let wake: (() => void) | null = null;
   const k = await benchKeeper(d, {
     env: { TICK_MODE: 'block', TICK_INTERVAL_MS: '100' },
+    telemetry: { tx: (kind) => (txEvents[kind] = (txEvents[kind] ?? 0) + 1) },
     onTick: (r) => {
       ticks.push(r);
       wake?.();
@@ -70,6 +78,7 @@ export async function measureReaction(breaches: number): Promise<ReactionResult>
     for (let i = 0; i < breaches; i++) {
       const target = PRICES_E8[i % 2] as bigint;
       const seen = ticks.length;
+      const replacedBefore = txEvents['replaced'] ?? 0;
       // Feed and pool in flight together, right after a block: they land in the same block.
       const feedHash: Hex = await owner.walletClient.writeContract({ address: a.ethUsdFeed, abi: priceFeedAbi, functionName: 'setPrice', args: [target] });
       const arb = await arbitragePoolToPrice(maker, { pool: a.uniswap.pool, swapRouter: a.uniswap.swapRouter, weth: a.weth, usdc: a.usdc, targetPriceE8: target });
@@ -87,6 +96,8 @@ export async function measureReaction(breaches: number): Promise<ReactionResult>
         decisionBlock: hedge.decisionBlock.toString(),
         hedgeBlock: hedge.blockNumber.toString(),
         blocks: Number(hedge.blockNumber - breachBlock),
+        actions: hedge.actions,
+        replacements: (txEvents['replaced'] ?? 0) - replacedBefore,
       });
     }
   } finally {
@@ -105,12 +116,13 @@ export async function measureReaction(breaches: number): Promise<ReactionResult>
     histogram,
     tradeGas: distribution(tradeGas, 0),
     splitMoves: detail.filter((b) => b.feedBlock !== b.poolBlock).length,
+    txEvents,
     detail,
   };
 }
 
 /** The first mined perp.trade after tick `from`; fails on a failed hedge. */
-async function waitForHedge(ticks: TickResult[], from: number, setWake: (w: (() => void) | null) => void): Promise<{ blockNumber: bigint; gasUsed: bigint; decisionBlock: bigint }> {
+async function waitForHedge(ticks: TickResult[], from: number, setWake: (w: (() => void) | null) => void): Promise<{ blockNumber: bigint; gasUsed: bigint; decisionBlock: bigint; actions: string }> {
   const deadline = Date.now() + 30_000;
   let next = from;
   for (;;) {
@@ -119,7 +131,8 @@ async function waitForHedge(ticks: TickResult[], from: number, setWake: (w: (() 
       for (const r of tick.results) {
         if (r.action.kind !== 'adjustHedge') continue;
         const trade = r.txs.find((t) => t.status === 'mined' && t.label === 'perp.trade');
-        if (trade && trade.status === 'mined') return { blockNumber: trade.blockNumber, gasUsed: trade.gasUsed, decisionBlock: tick.assessment.blockNumber };
+        const actions = tick.results.map((x) => `${x.action.kind}(${x.txs.map((t) => t.label).join(', ')})`).join(' + ');
+        if (trade && trade.status === 'mined') return { blockNumber: trade.blockNumber, gasUsed: trade.gasUsed, decisionBlock: tick.assessment.blockNumber, actions };
         throw new Error(`bench reaction: the hedge was not done: ${r.outcome} ${r.reason ?? ''}`);
       }
     }

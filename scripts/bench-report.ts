@@ -72,7 +72,9 @@ export function formatReport(r: BenchResults): string {
   out.push(`distribution: ${Object.entries(x.histogram).map(([b, n]) => `${b} block(s): ${n}`).join(', ')}`);
   const slow = x.detail.filter((b) => b.blocks > 1);
   if (slow.length) {
-    out.push(`slower than one block: ${slow.map((b) => `breach ${b.breachBlock} -> decided on ${b.decisionBlock} -> included ${b.hedgeBlock}`).join('; ')}`);
+    const how = (b: ReactionResult['detail'][number]) =>
+      `breach ${b.breachBlock} -> decided on ${b.decisionBlock} -> included ${b.hedgeBlock}: ${b.actions}${b.replacements ? `, ${b.replacements} replacement(s)` : ''}`;
+    out.push(`slower than one block: ${slow.map(how).join('; ')}`);
   }
   out.push('');
   out.push('Gas (receipts; bare call = the same protocol call sent directly, same account, same state)');
@@ -88,6 +90,7 @@ export function formatReport(r: BenchResults): string {
       ]),
     ),
   );
+  out.push(`keeper transaction events in the reaction run: ${Object.entries(x.txEvents).map(([k, n]) => `${k} ${n}`).join(', ')}`);
   out.push(`hedge trades during the reaction run: gas median ${x.tradeGas.median}, min ${x.tradeGas.min}, max ${x.tradeGas.max}`);
   out.push('');
   const m = r.memory;

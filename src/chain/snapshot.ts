@@ -47,6 +47,8 @@ export function createSnapshotReader(params: {
       contracts,
       allowFailure: false,
       blockNumber,
+      // One eth_call whatever the number of positions (viem chunks calldata at 1 KiB by default).
+      batchSize: 0,
       ...(params.multicall3 ? { multicallAddress: params.multicall3 } : { deployless: true }),
     }) as Promise<unknown[]>;
 

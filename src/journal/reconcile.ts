@@ -104,14 +104,15 @@ async function lastSigned(pc: PublicClient<Transport, Chain>, row: TxRow) {
  * on every tick): nothing journaled is ever sent twice, and a mined action that a reorg removed
  * is noticed.
  */
-export async function reconcileJournal(d: ReconcileDeps, opts: { reorgDepth?: bigint } = {}): Promise<ReconcileReport> {
+export async function reconcileJournal(d: ReconcileDeps, opts: { reorgDepth?: bigint; head?: bigint } = {}): Promise<ReconcileReport> {
   const { journal, publicClient: pc, logger } = d;
   const chainId = pc.chain.id;
   const report: ReconcileReport = { settled: 0, resumed: 0, abandoned: 0, dropped: 0, reorged: 0 };
   const unsettled = journal.unsettledTxs(chainId, d.account);
   for (const group of groupByNonce(unsettled)) await settleGroup(d, group, report);
 
-  const head = await pc.getBlockNumber({ cacheTime: 0 });
+  // The caller usually knows the head (the last snapshot's block): no request for it then.
+  const head = opts.head ?? (await pc.getBlockNumber({ cacheTime: 0 }));
   const depth = opts.reorgDepth ?? 64n;
   for (const row of journal.minedSince(chainId, d.account, head > depth ? head - depth : 0n)) {
     const r = await receipt(pc, row.hash);

@@ -201,9 +201,10 @@ export async function createKeeper(opts: KeeperOptions): Promise<Keeper> {
     },
   };
 
+  let lastHead: bigint | undefined;
   async function reconcile(): Promise<ReconcileReport | null> {
     if (!journal || !sender) return null;
-    const report = await reconcileJournal({ journal, sender, publicClient: clients.publicClient, account, logger });
+    const report = await reconcileJournal({ journal, sender, publicClient: clients.publicClient, account, logger }, { head: lastHead });
     if (report.reorged > 0) {
       // The hedge the cooldown counts from is gone: replan now.
       state = { ...state, policy: { ...state.policy, lastHedgeAtSec: null } };
@@ -226,6 +227,7 @@ export async function createKeeper(opts: KeeperOptions): Promise<Keeper> {
       throw err;
     }
     state = result.state;
+    lastHead = result.snapshot.blockNumber;
     emit(opts.telemetry, 'tick', result, performance.now() - t0);
     opts.onTick?.(result);
     return result;

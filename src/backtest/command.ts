@@ -5,7 +5,7 @@ import { loadConfig } from '../config.js';
 import { defaultEthCandles, loadCandles } from './candles.js';
 import { runBacktest, type BacktestResult } from './backtest.js';
 import { pathFromCandles, simulatedPath, type BacktestPath, type Substeps } from './path.js';
-import { DEFAULT_POLICY_NAMES, defaultScenario, policyPresets, type BacktestScenario } from './policies.js';
+import { DEFAULT_POLICY_NAMES, defaultScenario, policyPresets, validateScenario, type BacktestScenario } from './policies.js';
 import { createProgress, type ProgressStream } from './progress.js';
 import { backtestJson, metricsText, reportData } from './report.js';
 import { renderReportHtml } from './report-html.js';
@@ -36,10 +36,20 @@ export interface BacktestCommandOptions {
   count?: number;
   /** The base policy (the CLI passes config.policy). Default: loadConfig({}).policy. */
   policy?: HedgePolicy;
-  /** Overrides of the backtest world (LP size, wallet, costs); see policies.ts. */
-  scenario?: Partial<BacktestScenario>;
+  /** Overrides of the backtest world (LP size, wallet, costs), merged into the defaults; see policies.ts. */
+  scenario?: ScenarioOverrides;
   stdout?: ProgressStream;
   stderr?: ProgressStream;
+}
+
+export type ScenarioOverrides = Partial<Omit<BacktestScenario, 'lp' | 'perp' | 'gas'>> & {
+  lp?: Partial<BacktestScenario['lp']>;
+  perp?: Partial<BacktestScenario['perp']>;
+  gas?: Partial<BacktestScenario['gas']>;
+};
+
+export function scenarioWith(base: BacktestScenario, o: ScenarioOverrides = {}): BacktestScenario {
+  return { ...base, ...o, lp: { ...base.lp, ...o.lp }, perp: { ...base.perp, ...o.perp }, gas: { ...base.gas, ...o.gas } };
 }
 
 export async function loadPath(o: BacktestCommandOptions): Promise<BacktestPath> {
@@ -59,7 +69,7 @@ function notes(s: BacktestScenario, o: BacktestCommandOptions): string[] {
     `Portfolio: a Uniswap V3 WETH/USDC LP of ${s.lp.valueUsd} USD, range +-${s.lp.widthPct}% (tick spacing ${s.lp.tickSpacing}), ${recenter}; LP fees ${s.lp.feeAprPct}% a year; wallet ${s.walletWethEth} WETH and ${s.walletUsdc} USDC (the margin reserve).`,
     `Hedge: a short on the reference perp exchange (taker fee ${s.perp.takerFeeBps} bps, initial margin 10%, maintenance 5%, liquidation closes the position with a 1% penalty), funding ${s.perp.fundingAprPaidByShorts * 100}% a year paid by shorts; it starts at target with the margin at the top-up target.`,
     `Costs: slippage ${s.slippageBps} bps on every hedge fill and LP swap; gas ${s.gasPriceGwei} gwei x ${s.gas.hedgeTrade} per hedge trade and ${s.gas.topUp} per top-up, at the ETH price of the moment.`,
-    'Hedging cost = fees + slippage + gas + net funding + liquidation penalties. Residual std = standard deviation of the change in portfolio value from one close to the next (USD).',
+    'Hedging cost = fees + slippage + gas + net funding + liquidation penalties. Residual std = standard deviation of the change in portfolio value from one keeper tick to the next (USD); also shown from one close to the next, the grid on which an hourly rebalancer has just reset its delta to zero (its best case).',
     'Sharpe and Sortino: mean per-close P&L over its standard deviation (Sortino: downside deviation), annualised by sqrt(closes per year). Max drawdown: largest fall of the portfolio value from a peak.',
     'Time outside band: share of ticks whose deviation exceeded the band before the keeper acted; time-based policies are measured against the fixed band.',
   ];
@@ -74,7 +84,7 @@ export async function backtestCommand(opts: BacktestCommandOptions = {}): Promis
     base = opts.policy ?? loadConfig({}).policy;
     const policies = policyPresets(opts.policies ?? [...DEFAULT_POLICY_NAMES], base);
     if (policies.length === 0) throw new RangeError('no policy to backtest');
-    const scenario = { ...defaultScenario(base), ...opts.scenario };
+    const scenario = validateScenario(scenarioWith(defaultScenario(base), opts.scenario));
     const path = await loadPath(opts);
     result = runBacktest(path, policies, scenario, createProgress({ stream: stderr }));
   } catch (err) {

@@ -74,6 +74,10 @@ export function usdToUnits(usd: number): bigint {
   return parseUnits(new Decimal(usd).toFixed(6, Decimal.ROUND_DOWN), 6);
 }
 
+export function ethToWei(eth: number): bigint {
+  return parseUnits(new Decimal(eth).toFixed(18, Decimal.ROUND_DOWN), 18);
+}
+
 export function gasCostUnits(gas: number, gasPriceWei: bigint, priceE8: bigint): bigint {
   return (BigInt(gas) * gasPriceWei * priceE8) / SIZE_PRICE_TO_UNITS;
 }

@@ -2,13 +2,16 @@ import { SECONDS_PER_YEAR } from '../core/risk/returns.js';
 import type { CostTotals, PolicyRun } from './simulate.js';
 
 /**
- * The figures a backtest reports per policy. Definitions (all on the closes, i.e. hourly on
- * the shipped data, whatever the tick rate):
+ * The figures a backtest reports per policy. Definitions:
  * - hedging cost: taker fees + slippage + gas (hedge trades and top-ups) + net funding paid +
  *   liquidation penalties, USD. LP recentering costs are not in it (they do not depend on the
  *   policy and are reported with the market).
- * - residual std: standard deviation of the per-close change in portfolio value, USD: the
- *   risk the hedge leaves (price moves on the unhedged delta, the LP's gamma, costs).
+ * - residual std: standard deviation of the per-step (per keeper tick) change in portfolio
+ *   value, USD: the risk the hedge leaves (moves on the unhedged delta, the LP's gamma, costs),
+ *   seen as often as the keeper looks. Also reported per close (hourly on the shipped data):
+ *   that grid coincides with an hourly rebalancer's schedule, the moments its delta is zero,
+ *   so it shows a time-based policy at its best.
+ * The remaining figures are on the closes (the data's own grid):
  * - Sharpe / Sortino: mean per-close P&L over its standard deviation (Sortino: over the
  *   downside deviation sqrt(mean(min(pnl, 0)^2))), times sqrt(closes per year). In USD, not on
  *   returns: capital flows in and out of the LP make returns on value ill-defined.
@@ -20,7 +23,10 @@ import type { CostTotals, PolicyRun } from './simulate.js';
 export interface PolicyMetrics {
   hedgingCostUsd: number;
   costs: CostTotals;
+  /** Per step (keeper tick). */
   residualStdUsd: number;
+  /** Per close (the data's interval). */
+  residualStdPerCloseUsd: number;
   meanPnlUsd: number;
   totalPnlUsd: number;
   maxDrawdownUsd: number;
@@ -95,7 +101,8 @@ export function policyMetrics(run: PolicyRun, intervalSec: number): PolicyMetric
   return {
     hedgingCostUsd: run.costs.totalUsd,
     costs: run.costs,
-    residualStdUsd: sd,
+    residualStdUsd: run.tickPnl.n > 1 ? Math.sqrt(run.tickPnl.m2 / (run.tickPnl.n - 1)) : NaN,
+    residualStdPerCloseUsd: sd,
     meanPnlUsd: m,
     totalPnlUsd: v.length > 0 ? v[v.length - 1]! - v[0]! : 0,
     maxDrawdownUsd: dd.usd,

@@ -76,3 +76,23 @@ export function defaultScenario(base: HedgePolicy = loadConfig({}).policy): Back
     guard: { ...defaults.guard, maxTradeWei: base.maxTradeWei },
   };
 }
+
+/** Refuse a scenario that would make the models meaningless (RangeError, one message per problem). */
+export function validateScenario(s: BacktestScenario): BacktestScenario {
+  const bad: string[] = [];
+  const check = (ok: boolean, what: string): void => {
+    if (!ok) bad.push(what);
+  };
+  const nonNeg = (x: number): boolean => Number.isFinite(x) && x >= 0;
+  check(nonNeg(s.lp.valueUsd), 'LP value must be >= 0');
+  check(s.lp.widthPct > 0 && s.lp.widthPct < 100, 'LP width must be in (0, 100) percent');
+  check(Number.isInteger(s.lp.tickSpacing) && s.lp.tickSpacing > 0, 'tick spacing must be a positive integer');
+  check(nonNeg(s.lp.feeAprPct) && nonNeg(s.lp.recenterGas), 'LP fee APR and recenter gas must be >= 0');
+  check(nonNeg(s.walletWethEth) && nonNeg(s.walletUsdc), 'wallet balances must be >= 0');
+  check(Number.isInteger(s.perp.takerFeeBps) && s.perp.takerFeeBps >= 0 && s.perp.takerFeeBps <= 100, 'taker fee must be an integer 0..100 bps');
+  check(Number.isFinite(s.perp.fundingAprPaidByShorts) && Math.abs(s.perp.fundingAprPaidByShorts) <= 10, 'funding APR must be within +-1000%');
+  check(nonNeg(s.gasPriceGwei) && nonNeg(s.gas.hedgeTrade) && nonNeg(s.gas.topUp), 'gas price and gas units must be >= 0');
+  check(nonNeg(s.slippageBps) && s.slippageBps < 10_000, 'slippage must be in [0, 10000) bps');
+  if (bad.length > 0) throw new RangeError(`bad backtest scenario: ${bad.join('; ')}`);
+  return s;
+}

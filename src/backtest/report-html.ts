@@ -36,7 +36,7 @@ const BUCKETS = 700;
 const CSS = `body{font:14px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:24px auto;max-width:1180px;color:#222;padding:0 16px}
 h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 8px}.muted{color:#666}
 table{border-collapse:collapse;font-size:13px;margin:8px 0}th,td{border:1px solid #ddd;padding:4px 8px;text-align:right}
-th:first-child,td:first-child{text-align:left}th{background:#f4f4f4}td.swatch span{display:inline-block;width:10px;height:10px;margin-right:6px}
+th:first-child,td:first-child{text-align:left;white-space:nowrap}.scroll{overflow-x:auto}th{background:#f4f4f4}td.swatch span{display:inline-block;width:10px;height:10px;margin-right:6px}
 svg.chart{display:block;margin:6px 0;background:#fff;border:1px solid #eee;max-width:100%;height:auto}
 svg .title{font-size:13px;font-weight:600}svg .axis{font-size:11px;fill:#555}svg .legend{font-size:11px;fill:#333}
 svg .grid{stroke:#eee}svg .ref{stroke:#999;stroke-dasharray:4 3}ul{padding-left:20px}`;
@@ -61,16 +61,16 @@ function series(policies: ReportPolicy[], pick: (p: ReportPolicy) => ArrayLike<n
 }
 
 export function metricsTable(policies: ReportPolicy[]): string {
-  const head = ['policy', 'hedging cost $', 'fees $', 'slippage $', 'gas $', 'funding $', 'penalties $', 'residual std $/close',
+  const head = ['policy', 'hedging cost $', 'fees $', 'slippage $', 'gas $', 'funding $', 'penalties $', 'residual std $/tick', 'residual std $/close',
     'max drawdown $', 'Sharpe', 'Sortino', 'trades', 'top-ups', 'liquidations', 'outside band %', 'runtime s'];
   const rows = policies.map((p) => {
     const m = p.metrics;
     const cells = [usd(m.hedgingCostUsd), usd(m.costs.feesUsd), usd(m.costs.slippageUsd), usd(m.costs.gasUsd), usd(m.costs.fundingUsd),
-      usd(m.costs.penaltyUsd), usd(m.residualStdUsd, 2), usd(m.maxDrawdownUsd), ratio(m.sharpe), ratio(m.sortino), String(m.trades),
+      usd(m.costs.penaltyUsd), usd(m.residualStdUsd, 2), usd(m.residualStdPerCloseUsd, 2), usd(m.maxDrawdownUsd), ratio(m.sharpe), ratio(m.sortino), String(m.trades),
       String(m.topUps), String(m.liquidations), m.timeOutsideBandPct.toFixed(1), (m.runtimeMs / 1000).toFixed(1)];
     return `<tr><td class="swatch"><span style="background:${p.color}"></span>${escapeHtml(p.name)}</td>${cells.map((c) => `<td>${c}</td>`).join('')}</tr>`;
   });
-  return `<table id="metrics"><thead><tr>${head.map((h) => `<th>${h}</th>`).join('')}</tr></thead><tbody>${rows.join('')}</tbody></table>`;
+  return `<div class="scroll"><table id="metrics"><thead><tr>${head.map((h) => `<th>${h}</th>`).join('')}</tr></thead><tbody>${rows.join('')}</tbody></table></div>`;
 }
 
 export function renderReportHtml(r: ReportData): string {
@@ -91,7 +91,7 @@ export function renderReportHtml(r: ReportData): string {
     lineChart({ id: 'chart-value', title: 'Portfolio value (net of capital brought in)', yLabel: 'USD', series: series(r.policies, (p) => p.valueUsd) }),
   ];
   const scatter = scatterChart({
-    id: 'chart-frontier', title: 'Cost vs residual risk (lower left is better)', xLabel: 'hedging cost, USD', yLabel: 'residual std, USD per close',
+    id: 'chart-frontier', title: 'Cost vs residual risk (lower left is better)', xLabel: 'hedging cost, USD', yLabel: 'residual std, USD per tick',
     points: r.policies.map((p) => ({ name: p.name, color: p.color, x: p.metrics.hedgingCostUsd, y: p.metrics.residualStdUsd })),
   });
   return `<!doctype html>

@@ -112,9 +112,9 @@ export function reportData(r: BacktestResult, o: { title: string; source: string
 
 /** The terminal table. */
 export function metricsText(rows: { name: string; metrics: PolicyMetrics }[]): string {
-  const head = ['policy', 'cost $', 'resid std $', 'max DD $', 'Sharpe', 'Sortino', 'trades', 'top-ups', 'liq', 'out %', 'time s'];
+  const head = ['policy', 'cost $', 'std $/tick', 'std $/close', 'max DD $', 'Sharpe', 'Sortino', 'trades', 'top-ups', 'liq', 'out %', 'time s'];
   const body = rows.map(({ name, metrics: m }) => [
-    name, m.hedgingCostUsd.toFixed(0), m.residualStdUsd.toFixed(2), m.maxDrawdownUsd.toFixed(0), m.sharpe.toFixed(2), m.sortino.toFixed(2),
+    name, m.hedgingCostUsd.toFixed(0), m.residualStdUsd.toFixed(2), m.residualStdPerCloseUsd.toFixed(2), m.maxDrawdownUsd.toFixed(0), m.sharpe.toFixed(2), m.sortino.toFixed(2),
     String(m.trades), String(m.topUps), String(m.liquidations), m.timeOutsideBandPct.toFixed(1), (m.runtimeMs / 1000).toFixed(1),
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((r) => r[i]!.length)));

@@ -6,7 +6,7 @@ import { bandWeiFor } from '../core/band-policy.js';
 import { exposures } from '../core/exposure.js';
 import { effectiveBandWei, initialPolicyState, targetHedgeWei } from '../core/policy.js';
 import { E8, MAX_UINT256, absBig, ceilDiv } from '../core/format.js';
-import { gasCostUnits, usdToUnits, type MarketTrack } from './market.js';
+import { ethToWei, gasCostUnits, usdToUnits, type MarketTrack } from './market.js';
 import { lpPositionAt } from './lp-model.js';
 import {
   accountValueUnits, accrueFunding, createPerpState, depositMargin, liquidateIfDue, marginRatioE18, notionalUnits, pendingFundingUnits,
@@ -65,6 +65,13 @@ export interface PolicySeries {
   cumCostUsd: Float64Array;
 }
 
+/** Running moments of the per-tick change in portfolio value (Welford), USD. */
+export interface TickPnlStats {
+  n: number;
+  mean: number;
+  m2: number;
+}
+
 export interface PolicyRun {
   name: string;
   mode: BandMode;
@@ -72,6 +79,7 @@ export interface PolicyRun {
   costs: CostTotals;
   counters: PolicyCounters;
   series: PolicySeries;
+  tickPnl: TickPnlStats;
   runtimeMs: number;
 }
 
@@ -96,13 +104,13 @@ interface RunState {
   gasUnits: bigint;
   fundingSettledUnits: bigint;
   penaltyUnits: bigint;
-  /** LP refills the wallet could not pay, brought in from outside. */
+  /** LP refills brought in from outside (see settleLpFlow). */
   externalInflowUnits: bigint;
 }
 
-function initialState(track: MarketTrack, spec: PolicySpec, scenario: BacktestScenario, pp: PerpParams): RunState {
+function initialState(track: MarketTrack, spec: PolicySpec, scenario: BacktestScenario): RunState {
   const first = track.path.steps[0]!;
-  const wethWei = usdToUnits(scenario.walletWethEth) * 10n ** 12n;
+  const wethWei = ethToWei(scenario.walletWethEth);
   const perp = createPerpState(first.timeSec);
   // Start hedged at target with the margin at its target ratio, so no policy pays for the setup.
   perp.sizeWei = targetHedgeWei(spec.policy, wethWei + track.lpBaseWei[0]!);
@@ -147,7 +155,7 @@ export function runPolicy(track: MarketTrack, spec: PolicySpec, scenario: Backte
   const started = performance.now();
   const { policy } = spec;
   const pp = perpParams(scenario.perp);
-  const s = initialState(track, spec, scenario, pp);
+  const s = initialState(track, spec, scenario);
   const c: PolicyCounters = {
     ticks: 0, trades: 0, tradedEth: 0, topUps: 0, toppedUpUsd: 0, liquidations: 0, badDebtUsd: 0,
     guardBlocked: 0, venueRejected: 0, ticksOutsideBand: 0,
@@ -158,6 +166,8 @@ export function runPolicy(track: MarketTrack, spec: PolicySpec, scenario: Backte
     marginRatio: new Float64Array(closes), bandEth: new Float64Array(closes), cumCostUsd: new Float64Array(closes),
   };
   let k = 0;
+  const tickPnl: TickPnlStats = { n: 0, mean: 0, m2: 0 };
+  let prevValueUsd = NaN;
   for (let i = 0; i < track.n; i++) {
     const { timeSec, priceE8, isClose } = track.path.steps[i]!;
     accrueFunding(s.perp, pp, timeSec, priceE8);
@@ -172,12 +182,15 @@ export function runPolicy(track: MarketTrack, spec: PolicySpec, scenario: Backte
     let bandWei = 0n;
     if (i > 0) bandWei = tick(track, i, spec, scenario, pp, s, c);
     else bandWei = effectiveBandWei(policy, exposures(snapshotAt(track, 0, s, pp), policy.includeNativeEth).grossSpotWei);
-    if (isClose) recordClose(track, i, s, series, k++, bandWei);
+    const valueUsd = toUsd(portfolioValueUnits(track, i, s));
+    if (i > 0) addSample(tickPnl, valueUsd - prevValueUsd);
+    prevValueUsd = valueUsd;
+    if (isClose) recordClose(track, i, s, series, k++, bandWei, valueUsd);
     if (opts.onProgress && (i & 4095) === 4095) opts.onProgress(i + 1);
   }
   opts.onProgress?.(track.n);
   c.ticks = track.n - 1;
-  return { name: spec.name, mode: policy.bandMode, policy, costs: costTotals(s), counters: c, series, runtimeMs: performance.now() - started };
+  return { name: spec.name, mode: policy.bandMode, policy, costs: costTotals(s), counters: c, series, tickPnl, runtimeMs: performance.now() - started };
 }
 
 /**
@@ -279,10 +292,17 @@ function portfolioValueUnits(track: MarketTrack, i: number, s: RunState): bigint
     (perpValue > 0n ? perpValue : 0n) - s.gasUnits - s.externalInflowUnits;
 }
 
-function recordClose(track: MarketTrack, i: number, s: RunState, out: PolicySeries, k: number, bandWei: bigint): void {
+function addSample(st: TickPnlStats, x: number): void {
+  st.n++;
+  const d = x - st.mean;
+  st.mean += d / st.n;
+  st.m2 += d * (x - st.mean);
+}
+
+function recordClose(track: MarketTrack, i: number, s: RunState, out: PolicySeries, k: number, bandWei: bigint, valueUsd: number): void {
   const { timeSec, priceE8 } = track.path.steps[i]!;
   out.timeSec[k] = timeSec;
-  out.valueUsd[k] = toUsd(portfolioValueUnits(track, i, s));
+  out.valueUsd[k] = valueUsd;
   out.netDeltaEth[k] = toEth(s.wethWei + track.lpBaseWei[i]! + s.perp.sizeWei);
   const ratio = marginRatioE18(accountValueUnits(s.perp, priceE8), s.perp.sizeWei, priceE8);
   out.marginRatio[k] = ratio >= MAX_UINT256 ? Infinity : Number(ratio) / 1e18;

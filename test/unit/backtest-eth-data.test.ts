@@ -8,8 +8,10 @@ import { DEFAULT_POLICY_NAMES, defaultScenario, policyPresets } from '../../src/
 /**
  * Acceptance: the default backtest (the whole shipped ETH/USDT hourly file, the four default
  * policies, the documented defaults) shows a band policy with residual risk no higher than
- * hourly time-based rebalancing, at a lower cost. The run takes ~20 s on two cores, so it runs
- * once for all assertions.
+ * hourly time-based rebalancing, at a lower cost. Residual risk is per keeper tick (15 min);
+ * on the hourly grid, where the hourly rebalancer has just zeroed its delta, the band policies
+ * are only comparable (within ~10%; which side depends on the bridge seed: seeds 1-4 give
+ * fixed/time-1h = 0.97, 0.93, 1.09, 1.06). The run takes ~20 s on two cores, so it runs once.
  */
 describe('backtest of the shipped ETH data (4 policies, whole file)', () => {
   let result: BacktestResult;
@@ -31,6 +33,9 @@ describe('backtest of the shipped ETH data (4 policies, whole file)', () => {
     const hourly = byName('time-1h');
     const winners = ['fixed', 'vol', 'ww'].filter((n) => byName(n).residualStdUsd <= hourly.residualStdUsd && byName(n).hedgingCostUsd < hourly.hedgingCostUsd);
     expect(winners.length).toBeGreaterThanOrEqual(1);
+    // Per close, the best band policy is within 10% of the hourly rebalancer.
+    const bestPerClose = Math.min(...['fixed', 'vol', 'ww'].map((n) => byName(n).residualStdPerCloseUsd));
+    expect(bestPerClose).toBeLessThan(1.1 * hourly.residualStdPerCloseUsd);
     // And every band policy is much cheaper: hourly rebalancing trades ~every close.
     expect(hourly.trades).toBeGreaterThan(30_000);
     for (const n of ['fixed', 'vol', 'ww']) expect(byName(n).hedgingCostUsd).toBeLessThan(0.7 * hourly.hedgingCostUsd);

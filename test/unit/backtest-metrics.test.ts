@@ -22,12 +22,14 @@ describe('metrics on a hand-checked series', () => {
     const run = {
       name: 'x', mode: 'fixed', costs: { totalUsd: 0 },
       counters: { ticks: 10, trades: 1, tradedEth: 0, topUps: 0, toppedUpUsd: 0, liquidations: 0, badDebtUsd: 0, guardBlocked: 0, venueRejected: 0, ticksOutsideBand: 3 },
-      series: { valueUsd: Float64Array.from(values) }, runtimeMs: 0,
+      series: { valueUsd: Float64Array.from(values) }, tickPnl: { n: 3, mean: 1, m2: 8 }, runtimeMs: 0,
     } as unknown as PolicyRun;
     const m = policyMetrics(run, 86_400);
     expect(m.sharpe).toBeCloseTo((-1 / Math.sqrt(317.5)) * Math.sqrt(365), 12);
     expect(m.sortino).toBeCloseTo((-1 / Math.sqrt(185)) * Math.sqrt(365), 12);
     expect(m.totalPnlUsd).toBe(-5);
+    expect(m.residualStdPerCloseUsd).toBeCloseTo(Math.sqrt(317.5), 12);
+    expect(m.residualStdUsd).toBe(2); // per tick: sqrt(m2 / (n - 1))
     expect(m.timeOutsideBandPct).toBe(30);
   });
 });

@@ -47,6 +47,14 @@ describe('simulate: hand-checked ticks', () => {
     expect(r.series.valueUsd[1]! - r.series.valueUsd[0]!).toBeCloseTo(-2.2, 6);
   });
 
+  it('per-step residual std: P&L -2.20 (top-up gas), 0, 0 over three ticks', () => {
+    const { r } = run([2000, 2200, 2000, 2200], linear());
+    expect(r.counters.topUps).toBe(1);
+    expect(r.tickPnl.n).toBe(3);
+    const mean = -2.2 / 3;
+    expect(Math.sqrt(r.tickPnl.m2 / 2)).toBeCloseTo(Math.sqrt(((-2.2 - mean) ** 2 + 2 * mean ** 2) / 2), 9);
+  });
+
   it('+22.5% with an empty wallet: liquidated (2.04% < 5%), 1% of $24,500 = $245 penalty, the hedge cannot be reopened', () => {
     const { r } = run([2000, 2450, 2450], linear({ walletUsdc: 0 }));
     expect(r.counters).toMatchObject({ liquidations: 1, trades: 0, topUps: 0, badDebtUsd: 0 });

@@ -35,7 +35,7 @@ const BUCKETS = 700;
 
 const CSS = `body{font:14px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:24px auto;max-width:1180px;color:#222;padding:0 16px}
 h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 8px}.muted{color:#666}
-table{border-collapse:collapse;font-size:13px;margin:8px 0}th,td{border:1px solid #ddd;padding:4px 8px;text-align:right}
+table{border-collapse:collapse;font-size:12px;margin:8px 0}th,td{border:1px solid #ddd;padding:3px 6px;text-align:right}
 th:first-child,td:first-child{text-align:left;white-space:nowrap}.scroll{overflow-x:auto}th{background:#f4f4f4}td.swatch span{display:inline-block;width:10px;height:10px;margin-right:6px}
 svg.chart{display:block;margin:6px 0;background:#fff;border:1px solid #eee;max-width:100%;height:auto}
 svg .title{font-size:13px;font-weight:600}svg .axis{font-size:11px;fill:#555}svg .legend{font-size:11px;fill:#333}

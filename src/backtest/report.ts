@@ -95,7 +95,7 @@ export function reportData(r: BacktestResult, o: { title: string; source: string
     source: o.source,
     generatedAt: o.generatedAt,
     summary: [
-      `${day(m.fromSec!)} to ${day(m.toSec!)} UTC: ${m.closes} closes, ${m.ticks} keeper ticks; price ${m.priceStartUsd} -> ${m.priceEndUsd} USD.`,
+      `${day(m.fromSec!)} to ${day(m.toSec!)} UTC: ${m.closes! - 1} intervals of ${r.path.intervalSec / 60} min, ${m.ticks} keeper ticks; price ${m.priceStartUsd} -> ${m.priceEndUsd} USD.`,
       `LP recentered ${m.lpRecenters} times (cost ${m.lpRecenterCostUsd!.toFixed(0)} USD, the same for every policy, not in the hedging cost).`,
       `Backtest time ${(m.totalMs! / 1000).toFixed(1)} s.`,
     ],

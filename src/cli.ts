@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { config as loadDotenv } from 'dotenv';
 import { ConfigError, loadConfig, type KeeperConfig } from './config.js';
 import { createLogger } from './monitor/logger.js';
@@ -59,6 +59,69 @@ program
       const config = readConfig(program.opts<{ envFile?: string }>().envFile);
       const { statusCommand } = await import('./runner/commands.js');
       process.exit(await statusCommand(config, { json: opts.json ?? false }));
+    } catch (err) {
+      fail(err);
+    }
+  });
+
+/** A numeric option, refused with a message that names it. */
+function num(name: string): (v: string) => number {
+  return (v) => {
+    const n = Number(v);
+    if (v.trim() === '' || !Number.isFinite(n)) throw new InvalidArgumentError(`${name} expects a number, got "${v}"`);
+    return n;
+  };
+}
+
+program
+  .command('backtest')
+  .description('Replay the policy over prices (the shipped ETH hourly data by default) and write backtest.json + backtest.html.')
+  .option('--data <csv>', 'candle CSV (Binance / CryptoDataDownload layout; .gz ok)')
+  .addOption(new Option('--simulate <model>', 'simulate hourly closes instead of data').choices(['gbm', 'jump']))
+  .option('--steps <hours>', 'simulated hours', num('--steps'), 24 * 365)
+  .option('--seed <n>', 'seed of the simulation, or of the ticks between closes', num('--seed'))
+  .option('--out <dir>', 'output directory', 'reports')
+  .option('--policies <list>', 'comma-separated: fixed, vol, ww, unhedged, time, time-<n><s|m|h|d>', (v) => v.split(',').map((p) => p.trim()).filter(Boolean))
+  .addOption(new Option('--substeps <mode>', 'ticks between closes').choices(['bridge', 'ohlc', 'close']))
+  .option('--ticks-per-close <n>', 'keeper ticks per candle', num('--ticks-per-close'))
+  .option('--from <i>', 'first candle index', num('--from'))
+  .option('--count <n>', 'number of candles', num('--count'))
+  .option('--lp-usd <usd>', 'LP position value', num('--lp-usd'))
+  .option('--lp-width-pct <pct>', 'LP range, ± percent', num('--lp-width-pct'))
+  .option('--lp-fee-apr <pct>', 'LP fee income, % a year', num('--lp-fee-apr'))
+  .option('--wallet-usdc <usd>', 'USDC available for top-ups', num('--wallet-usdc'))
+  .option('--gas-gwei <gwei>', 'gas price', num('--gas-gwei'))
+  .option('--slippage-bps <bps>', 'slippage per trade', num('--slippage-bps'))
+  .option('--funding-apr <fraction>', 'funding paid by shorts a year (0.1 = 10%)', num('--funding-apr'))
+  .action(async (o: Record<string, unknown>) => {
+    try {
+      const config = readConfig(program.opts<{ envFile?: string }>().envFile);
+      const { backtestCommand } = await import('./backtest/command.js');
+      const seed = o['seed'] as number | undefined;
+      const code = await backtestCommand({
+        data: o['data'] as string | undefined,
+        simulate: o['simulate'] ? { model: o['simulate'] as 'gbm' | 'jump', seed: seed ?? 1, steps: o['steps'] as number } : undefined,
+        seed: o['simulate'] ? undefined : seed,
+        out: o['out'] as string,
+        policies: o['policies'] as string[] | undefined,
+        substeps: o['substeps'] as 'bridge' | 'ohlc' | 'close' | undefined,
+        ticksPerClose: o['ticksPerClose'] as number | undefined,
+        from: o['from'] as number | undefined,
+        count: o['count'] as number | undefined,
+        policy: config.policy,
+        scenario: {
+          ...(o['walletUsdc'] !== undefined ? { walletUsdc: o['walletUsdc'] as number } : {}),
+          ...(o['gasGwei'] !== undefined ? { gasPriceGwei: o['gasGwei'] as number } : {}),
+          ...(o['slippageBps'] !== undefined ? { slippageBps: o['slippageBps'] as number } : {}),
+          lp: {
+            ...(o['lpUsd'] !== undefined ? { valueUsd: o['lpUsd'] as number } : {}),
+            ...(o['lpWidthPct'] !== undefined ? { widthPct: o['lpWidthPct'] as number } : {}),
+            ...(o['lpFeeApr'] !== undefined ? { feeAprPct: o['lpFeeApr'] as number } : {}),
+          },
+          perp: o['fundingApr'] !== undefined ? { fundingAprPaidByShorts: o['fundingApr'] as number } : {},
+        },
+      });
+      process.exit(code);
     } catch (err) {
       fail(err);
     }

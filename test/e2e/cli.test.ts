@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -118,3 +118,21 @@ describe('npm start with no RPC configured (the README run command)', () => {
     expect(events.filter((e) => e === 'tick').length).toBe(3);
   });
 });
+
+describe('keeper backtest (the CLI)', () => {
+  it('writes the JSON and the HTML report for a slice of the shipped data', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'keeper-bt-'));
+    const run = await runCli(['backtest', '--count', '300', '--out', out, '--policies', 'fixed,time-1h'], {});
+    expect(run.code).toBe(0);
+    const report = JSON.parse(readFileSync(join(out, 'backtest.json'), 'utf8')) as { policies?: Array<{ name?: string }> } & Record<string, unknown>;
+    expect(JSON.stringify(report)).toContain('time-1h');
+    expect(readFileSync(join(out, 'backtest.html'), 'utf8')).toMatch(/<svg/);
+  });
+
+  it('a bad option value names the option', async () => {
+    const run = await runCli(['backtest', '--count', 'lots'], {});
+    expect(run.code).not.toBe(0);
+    expect(run.stderr).toContain('--count expects a number, got "lots"');
+  });
+});
+

@@ -34,7 +34,8 @@ export interface GasComparison {
 const E8 = 10n ** 8n;
 
 async function receiptGas(d: BenchDevnet, hash: Hex): Promise<bigint> {
-  const r = await d.as('perpDemo').publicClient.getTransactionReceipt({ hash });
+  // Wait: automine answers the send before the receipt is always queryable.
+  const r = await d.as('perpDemo').publicClient.waitForTransactionReceipt({ hash, pollingInterval: 20 });
   if (r.status !== 'success') throw new Error(`bench gas: ${hash} reverted`);
   return r.gasUsed;
 }

@@ -36,6 +36,8 @@ export interface KeeperConfig {
     readonly devnet: boolean;
     /** Expected chain id, checked against the RPC; null = accept what the RPC says. */
     readonly chainId: number | null;
+    /** Multicall3 for the one-call snapshot; without code there, viem's deployless multicall. */
+    readonly multicall3: Address;
   };
   readonly signer: SignerConfig;
   readonly secrets: Secrets;
@@ -73,6 +75,9 @@ export interface KeeperConfig {
     readonly alertLargeActionUsdE8: bigint;
   };
 }
+
+/** Where Multicall3 lives on mainnet and most EVM chains (and on our devnet). */
+export const MULTICALL3_CANONICAL: Address = '0xcA11bde05977b3631167028862bE2a173976CA11';
 
 const REDACTED = '<redacted>';
 const inspectCustom = Symbol.for('nodejs.util.inspect.custom');
@@ -361,7 +366,7 @@ export function loadConfig(env: Env): KeeperConfig {
     maxGasPriceWei: units(r.decimal('MAX_GAS_PRICE_GWEI', '200', { min: 0, above: true }), 9),
   };
   const config: KeeperConfig = {
-    chain: { rpcUrls, devnet: !live, chainId: r.int('CHAIN_ID', undefined, 1, 2 ** 32) },
+    chain: { rpcUrls, devnet: !live, chainId: r.int('CHAIN_ID', undefined, 1, 2 ** 32), multicall3: r.address('MULTICALL3') ?? MULTICALL3_CANONICAL },
     signer,
     secrets,
     addressesFile,

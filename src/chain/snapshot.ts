@@ -1,5 +1,5 @@
 import { erc20Abi, type Chain, type ContractFunctionParameters, type PublicClient, type Transport } from 'viem';
-import { nonfungiblePositionManagerAbi, priceFeedAbi, uniswapV3PoolAbi } from '../../contracts-abi/index.js';
+import { multicall3Abi, nonfungiblePositionManagerAbi, priceFeedAbi, uniswapV3PoolAbi } from '../../contracts-abi/index.js';
 import type { Address, LpPosition, OracleReading, PoolReading, Snapshot } from '../core/types.js';
 import { priceE8FromSqrtPriceX96, positionBaseQuote } from '../spot/uniswap-math.js';
 import type { HedgeVenue } from '../venues/types.js';
@@ -23,17 +23,18 @@ type RawPosition = readonly [bigint, Address, Address, Address, number, number, 
 const USDC_ONE_E8 = 10n ** 8n;
 
 /**
- * One consistent read per tick, pinned to one block. Steady state costs three requests
- * whatever the number of LP positions: the block, the native balance and one multicall
- * (the LP token ids of the previous tick are re-read and checked inside it; only when they
- * changed does a second round fetch the new ones).
+ * One consistent read per tick, pinned to one block. With Multicall3 deployed a steady tick is
+ * ONE eth_call whatever the number of LP positions (plus eth_blockNumber when the caller does
+ * not pass the block): the native balance and block time come from Multicall3 itself, and the
+ * LP token ids of the previous tick are re-read and checked inside the same call; only when
+ * they changed does a second round fetch the new ones.
  */
 export function createSnapshotReader(params: {
   publicClient: PublicClient<Transport, Chain>;
   account: Address;
   addresses: SnapshotAddresses;
   venue: HedgeVenue;
-  /** Multicall3 address; omitted = viem's deployless multicall (any chain, no deployment). */
+  /** Multicall3 address; without code there (or omitted): viem's deployless multicall. */
   multicall3?: Address;
 }): SnapshotReader {
   const { publicClient, account, addresses: a, venue } = params;
@@ -42,14 +43,23 @@ export function createSnapshotReader(params: {
   const [token0, token1] = baseIsToken0 ? [a.weth, a.usdc] : [a.usdc, a.weth];
   let knownIds: bigint[] = [];
 
+  /** Resolved on the first read: is there a Multicall3 at the configured address? */
+  let multicall3: Address | null | undefined;
+  async function resolveMulticall3(): Promise<Address | null> {
+    if (multicall3 !== undefined) return multicall3;
+    const code = params.multicall3 ? await publicClient.getCode({ address: params.multicall3 }) : undefined;
+    multicall3 = code && code !== '0x' ? (params.multicall3 as Address) : null;
+    return multicall3;
+  }
+
   const multicall = (contracts: readonly ContractFunctionParameters[], blockNumber: bigint) =>
     publicClient.multicall({
       contracts,
       allowFailure: false,
       blockNumber,
-      // One eth_call whatever the number of positions (viem chunks calldata at 1 KiB by default).
-      batchSize: 0,
-      ...(params.multicall3 ? { multicallAddress: params.multicall3 } : { deployless: true }),
+      // With a deployed Multicall3: one eth_call whatever the number of positions. The deployless
+      // fallback sends its bytecode as initcode, which is size-capped: keep viem's chunking.
+      ...(multicall3 ? { multicallAddress: multicall3, batchSize: 0 } : { deployless: true, batchSize: 8_192 }),
     }) as Promise<unknown[]>;
 
   const npm = (functionName: string, args: readonly unknown[]): ContractFunctionParameters => ({
@@ -101,27 +111,41 @@ export function createSnapshotReader(params: {
     };
   }
 
+  /** Native balance and block time: inside the multicall when Multicall3 is deployed. */
+  function chainCalls(mc: Address): ContractFunctionParameters[] {
+    return [
+      { address: mc, abi: multicall3Abi, functionName: 'getEthBalance', args: [account] },
+      { address: mc, abi: multicall3Abi, functionName: 'getCurrentBlockTimestamp' },
+    ];
+  }
+
   async function read(blockNumber?: bigint): Promise<Snapshot> {
-    const block = await publicClient.getBlock(blockNumber === undefined ? { blockTag: 'latest' } : { blockNumber });
-    const at = block.number;
+    const mc = await resolveMulticall3();
+    const at = blockNumber ?? (await publicClient.getBlockNumber({ cacheTime: 0 }));
     const ids = knownIds;
     const venueCalls = venue.readCalls(account);
-    const [results, ethWei] = await Promise.all([
+    const head = [...baseCalls(), ...(mc ? chainCalls(mc) : [])];
+    const [results, fallbackChain] = await Promise.all([
       multicall(
         [
-          ...baseCalls(),
+          ...head,
           ...venueCalls,
           ...ids.map((_, i) => npm('tokenOfOwnerByIndex', [account, BigInt(i)])),
           ...ids.map((id) => npm('positions', [id])),
         ],
         at,
       ),
-      publicClient.getBalance({ address: account, blockNumber: at }),
+      mc
+        ? null
+        : Promise.all([publicClient.getBalance({ address: account, blockNumber: at }), publicClient.getBlock({ blockNumber: at })]),
     ]);
     const [ethRound, usdRound, slot0, liquidity, wethWei, usdcUnits, nftCount] = results;
-    const venueResults = results.slice(7, 7 + venueCalls.length);
-    const idsNow = results.slice(7 + venueCalls.length, 7 + venueCalls.length + ids.length) as bigint[];
-    let positions = results.slice(7 + venueCalls.length + ids.length) as RawPosition[];
+    const ethWei = fallbackChain ? fallbackChain[0] : (results[7] as bigint);
+    const timestampSec = fallbackChain ? fallbackChain[1].timestamp : (results[8] as bigint);
+    const n = head.length;
+    const venueResults = results.slice(n, n + venueCalls.length);
+    const idsNow = results.slice(n + venueCalls.length, n + venueCalls.length + ids.length) as bigint[];
+    let positions = results.slice(n + venueCalls.length + ids.length) as RawPosition[];
     let tokenIds = ids;
 
     const unchanged = BigInt(ids.length) === nftCount && idsNow.every((id, i) => id === ids[i]);
@@ -144,7 +168,7 @@ export function createSnapshotReader(params: {
     return {
       chainId: publicClient.chain.id,
       blockNumber: at,
-      blockTimestampSec: block.timestamp,
+      blockTimestampSec: timestampSec,
       account,
       oracle,
       pool,

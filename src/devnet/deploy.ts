@@ -1,6 +1,7 @@
 import { parseEther, type Address } from 'viem';
 import { erc20Abi } from 'viem';
-import { perpExchangeAbi, priceFeedAbi } from '../../contracts-abi/index.js';
+import { multicall3Abi, multicall3Bytecode, perpExchangeAbi, priceFeedAbi } from '../../contracts-abi/index.js';
+import { MULTICALL3_CANONICAL } from '../config.js';
 import { createAnvilTestClient, createClients, type Clients } from '../chain/clients.js';
 import { devnetAccount, type DevnetRole } from './accounts.js';
 import { deployAaveV3, seedAaveLiquidity, type AaveAddresses } from './aave.js';
@@ -163,6 +164,12 @@ export async function deployDevnet(rpcUrl: string): Promise<DevnetAddresses> {
   }
 
   const core = await deployCoreContracts(deployer, { ethPriceE8: DEVNET_ETH_PRICE_E8 });
+
+  // Multicall3 at its canonical address, as on mainnet: the keeper reads a tick in one call.
+  const mcHash = await deployer.walletClient.deployContract({ abi: multicall3Abi, bytecode: multicall3Bytecode, args: [] });
+  const mcAt = (await deployer.publicClient.waitForTransactionReceipt({ hash: mcHash })).contractAddress as Address;
+  const mcCode = await deployer.publicClient.getCode({ address: mcAt });
+  await test.setCode({ address: MULTICALL3_CANONICAL, bytecode: mcCode as `0x${string}` });
 
   const uni = await deployUniswapV3(deployer, { weth: core.weth });
   const { pool } = await createAndSeedPool(deployer, {

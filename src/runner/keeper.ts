@@ -143,6 +143,7 @@ export async function createKeeper(opts: KeeperOptions): Promise<Keeper> {
     publicClient: clients.publicClient,
     account,
     venue,
+    multicall3: config.chain.multicall3,
     addresses: {
       oracleFeed: addresses.oracleFeed,
       usdcFeed: addresses.usdcFeed,

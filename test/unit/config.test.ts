@@ -24,7 +24,7 @@ function problems(env: Record<string, string>): string[] {
 describe('loadConfig: defaults', () => {
   it('an empty environment is a devnet keeper with the documented defaults', () => {
     const c = loadConfig({});
-    expect(c.chain).toEqual({ rpcUrls: [], devnet: true, chainId: null });
+    expect(c.chain).toEqual({ rpcUrls: [], devnet: true, chainId: null, multicall3: '0xcA11bde05977b3631167028862bE2a173976CA11' });
     expect(c.signer).toEqual({ kind: 'none' });
     expect(c.venue).toBe('perp');
     expect(c.perpMarketId).toBe(1n);
@@ -55,7 +55,7 @@ describe('loadConfig: defaults', () => {
       METRICS_HOST: '0.0.0.0', HEALTH_MAX_TICK_AGE_SEC: '30',
       RPC_URLS: ' https://a.example/v2/k , wss://b.example ,', HEDGE_VENUE: 'aave', WETH: A1, USDC: A2, COOLDOWN_SEC: '0',
     });
-    expect(c.chain).toEqual({ rpcUrls: ['https://a.example/v2/k', 'wss://b.example'], devnet: false, chainId: 42161 });
+    expect(c.chain).toEqual({ rpcUrls: ['https://a.example/v2/k', 'wss://b.example'], devnet: false, chainId: 42161, multicall3: '0xcA11bde05977b3631167028862bE2a173976CA11' });
     expect(c.policy.hedgeRatioE18).toBe(ETH / 2n);
     expect(c.policy.deltaBandPctE18).toBe(25n * 10n ** 15n);
     expect(c.policy.hysteresisE18).toBe(ETH);

@@ -1,6 +1,6 @@
 import type { Hex } from 'viem';
 import { privateKeyToAddress } from 'viem/accounts';
-import type { Logger } from 'pino';
+import { pino, type Logger } from 'pino';
 import { resolveAddresses, type ChainAddresses, type KeeperConfig, configSummary } from '../config.js';
 import { assess } from '../core/assess.js';
 import { fmtEth } from '../core/format.js';
@@ -78,9 +78,17 @@ export async function resolveRuntime(config: KeeperConfig, logger: Logger, opts:
   return config.chain.rpcUrls.length > 0 ? liveRuntime(config) : embeddedRuntime(config, logger, opts.drive);
 }
 
-function loggerFor(config: KeeperConfig, bindings: Record<string, unknown> = {}, alerter?: Alerter): Logger {
+function loggerFor(config: KeeperConfig, bindings: Record<string, unknown> = {}, alerter?: Alerter, toStderr = false): Logger {
   const secrets = [config.secrets.privateKey, config.secrets.keystorePassword].filter((s): s is string => Boolean(s));
-  return createLogger({ level: config.loop.logLevel, format: config.loop.logFormat, bindings, secrets, onLine: alerter?.onLine });
+  return createLogger({
+    level: config.loop.logLevel,
+    format: config.loop.logFormat,
+    bindings,
+    secrets,
+    onLine: alerter?.onLine,
+    // Commands whose stdout is the product (status, history) log to stderr.
+    ...(toStderr ? { destination: pino.destination({ dest: 2, sync: true }) } : {}),
+  });
 }
 
 /** ALERT_WEBHOOK_URL set: alerts derived from the log's events, delivered in the background. */
@@ -182,7 +190,7 @@ export async function runCommand(
 }
 
 export async function statusCommand(config: KeeperConfig, opts: { json: boolean }): Promise<number> {
-  const logger = loggerFor(config);
+  const logger = loggerFor(config, {}, undefined, true);
   const rt = await resolveRuntime(config, logger, { drive: false });
   try {
     const keeper = await keeperFor(config, rt, logger, true);

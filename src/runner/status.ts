@@ -1,4 +1,4 @@
-import { fmtEth, fmtPriceE8, fmtUsdc } from '../core/format.js';
+import { fmtEth, fmtPriceE8, fmtRatioE18, fmtUsdc } from '../core/format.js';
 import type { Assessment, Snapshot } from '../core/types.js';
 
 function table(rows: ReadonlyArray<readonly [string, string]>): string {
@@ -13,13 +13,13 @@ export function formatStatus(s: Snapshot, a: Assessment): string {
     s.hedge.venue === 'perp'
       ? [
           ['venue', 'perp exchange (isolated margin)'],
-          ['position', `${fmtEth(s.hedge.sizeWei)} ETH @ ${fmtPriceE8(s.hedge.entryPriceE8)}`],
-          ['margin', `${fmtUsdc(s.hedge.marginUnits)} USDC (account value ${fmtUsdc(s.hedge.accountValueUnits)})`],
+          ['position', `${fmtEth(s.hedge.sizeWei)} @ ${fmtPriceE8(s.hedge.entryPriceE8)}`],
+          ['margin', `${fmtUsdc(s.hedge.marginUnits)} (account value ${fmtUsdc(s.hedge.accountValueUnits)})`],
         ]
       : [
           ['venue', 'Aave V3 (USDC collateral, WETH debt)'],
-          ['debt', `${fmtEth(s.hedge.debtWei)} WETH`],
-          ['collateral', `${fmtUsdc(s.hedge.collateralUnits)} aUSDC`],
+          ['debt', `${fmtEth(s.hedge.debtWei).replace(/ ETH$/, ' WETH')}`],
+          ['collateral', `${fmtUsdc(s.hedge.collateralUnits).replace(/ USDC$/, ' aUSDC')}`],
         ];
   const ratioName = s.hedge.venue === 'perp' ? 'margin ratio' : 'health factor';
   const ratio = c.ratio.isFinite() ? c.ratio.toFixed(4) : 'no position';
@@ -27,7 +27,7 @@ export function formatStatus(s: Snapshot, a: Assessment): string {
     (lp) =>
       [
         `LP #${lp.tokenId}`,
-        `${fmtEth(lp.amountBaseWei)} ETH + ${fmtUsdc(lp.amountQuoteUnits)} USDC, ticks [${lp.tickLower}, ${lp.tickUpper}) ${lp.inRange ? 'in range' : 'OUT OF RANGE'}`,
+        `${fmtEth(lp.amountBaseWei)} + ${fmtUsdc(lp.amountQuoteUnits)}, ticks [${lp.tickLower}, ${lp.tickUpper}) ${lp.inRange ? 'in range' : 'OUT OF RANGE'}`,
       ] as const,
   );
   return [
@@ -41,7 +41,7 @@ export function formatStatus(s: Snapshot, a: Assessment): string {
     '',
     'spot',
     table([
-      ['wallet', `${fmtEth(s.wallet.wethWei)} WETH, ${fmtUsdc(s.wallet.usdcUnits)} USDC, ${fmtEth(s.wallet.ethWei)} ETH (gas)`],
+      ['wallet', `${fmtEth(s.wallet.wethWei).replace(/ ETH$/, ' WETH')}, ${fmtUsdc(s.wallet.usdcUnits)}, ${fmtEth(s.wallet.ethWei)} (gas)`],
       ...(lps.length ? lps : [['LP', 'none'] as const]),
     ]),
     '',
@@ -50,11 +50,11 @@ export function formatStatus(s: Snapshot, a: Assessment): string {
     '',
     'risk',
     table([
-      ['spot delta', `${fmtEth(a.spotDeltaWei)} ETH (wallet ${fmtEth(a.walletDeltaWei)}, LP ${fmtEth(a.lpDeltaWei)})`],
-      ['hedge delta', `${fmtEth(a.hedgeDeltaWei)} ETH (target ${fmtEth(a.targetHedgeWei)})`],
-      ['net delta', `${fmtEth(a.netDeltaWei)} ETH = ${a.netDeltaUsd.toFixed(2)} USD`],
-      ['band', `±${fmtEth(a.bandWei)} ETH around the target: ${a.inBand ? 'inside' : 'OUTSIDE'}`],
-      [ratioName, `${ratio} (trigger ${fmtEth(c.triggerRatioE18)}, target ${fmtEth(c.targetRatioE18)}, liquidation ${fmtEth(c.liquidationRatioE18)})`],
+      ['spot delta', `${fmtEth(a.spotDeltaWei)} (wallet ${fmtEth(a.walletDeltaWei)}, LP ${fmtEth(a.lpDeltaWei)})`],
+      ['hedge delta', `${fmtEth(a.hedgeDeltaWei)} (target ${fmtEth(a.targetHedgeWei)})`],
+      ['net delta', `${fmtEth(a.netDeltaWei)} = ${a.netDeltaUsd.toFixed(2)} USD`],
+      ['band', `±${fmtEth(a.bandWei)} around the target: ${a.inBand ? 'inside' : 'OUTSIDE'}`],
+      [ratioName, `${ratio} (trigger ${fmtRatioE18(c.triggerRatioE18)}, target ${fmtRatioE18(c.targetRatioE18)}, liquidation ${fmtRatioE18(c.liquidationRatioE18)})`],
       [
         'liquidation price',
         c.liquidationPriceE8 === null ? 'none' : `${fmtPriceE8(c.liquidationPriceE8)} (${c.distancePct?.toFixed(2)}% from the oracle)`,

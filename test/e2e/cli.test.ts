@@ -106,6 +106,7 @@ describe('the keeper CLI as a process', () => {
     expect(run.stdout).toMatch(/net delta\s+-?\d+\.\d{4} ETH/);
     expect(run.stdout).toMatch(/margin ratio\s+0\.\d{4}/);
     expect(run.stdout).toMatch(/liquidation price\s+\$\d/);
+    expect(run.stdout).not.toMatch(/ETH ETH|USDC USDC|"level"/);
   });
 });
 

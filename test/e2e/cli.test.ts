@@ -36,7 +36,8 @@ describe('the keeper CLI as a process', () => {
     const d = devnet();
     await setMarketPrice(d, 1_900n * E8);
     const before = await perpSize(d);
-    const run = await runCli(['run', '--max-ticks', '3'], envFor(d));
+    const env = envFor(d);
+    const run = await runCli(['run', '--max-ticks', '3'], env);
     expect(run.stderr).not.toMatch(/error/i);
     expect(run.code).toBe(0);
     const events = run.lines.map((l) => l['event']);
@@ -52,6 +53,15 @@ describe('the keeper CLI as a process', () => {
     expect(await perpSize(d)).toBeLessThan(before);
     // The key never reaches the log.
     expect(run.stdout.toLowerCase()).not.toContain(d.key('perpDemo').slice(2).toLowerCase());
+    // The journal remembers what was done and why.
+    const history = await runCli(['history', '--json'], env);
+    expect(history.code).toBe(0);
+    const rows = JSON.parse(history.stdout) as Array<{ kind: string; status: string; reason: string; txs: Array<{ label: string; status: string; raw?: string }> }>;
+    expect(rows[0]).toMatchObject({ kind: 'adjustHedge', status: 'done', reason: expect.stringMatching(/outside band/) });
+    expect(rows[0]?.txs.map((t) => `${t.label}:${t.status}`)).toEqual(['perp.trade:mined']);
+    expect(rows[0]?.txs[0]?.raw).toBeUndefined();
+    const table = await runCli(['history'], env);
+    expect(table.stdout).toMatch(/adjustHedge\s+DONE/);
   });
 
   it('run --dry-run=fork: executes the plan on a fork, reports the after-state, the base chain is unchanged', async () => {

@@ -1,7 +1,9 @@
-import { Decimal } from 'decimal.js';
-import { isAddress, parseUnits, type Hex } from 'viem';
+import { isAddress, type Hex } from 'viem';
 import { z } from 'zod';
 import type { Address, BandParams, GuardPolicy, HedgePolicy, HedgeVenueKind } from './core/types.js';
+import { ConfigError, REDACTED, Reader, Secrets, units, type Env } from './config-reader.js';
+
+export { ConfigError, Secrets } from './config-reader.js';
 
 /**
  * The keeper's configuration, read once from the environment (the CLI passes process.env after
@@ -79,125 +81,6 @@ export interface KeeperConfig {
 /** Where Multicall3 lives on mainnet and most EVM chains (and on our devnet). */
 export const MULTICALL3_CANONICAL: Address = '0xcA11bde05977b3631167028862bE2a173976CA11';
 
-const REDACTED = '<redacted>';
-const inspectCustom = Symbol.for('nodejs.util.inspect.custom');
-
-/** Holds the signing secrets; JSON, String() and util.inspect show only `<redacted>`. */
-export class Secrets {
-  readonly #privateKey: Hex | null;
-  readonly #keystorePassword: string | null;
-  constructor(privateKey: Hex | null, keystorePassword: string | null) {
-    this.#privateKey = privateKey;
-    this.#keystorePassword = keystorePassword;
-    Object.freeze(this);
-  }
-  get privateKey(): Hex | null {
-    return this.#privateKey;
-  }
-  get keystorePassword(): string | null {
-    return this.#keystorePassword;
-  }
-  toJSON(): string {
-    return REDACTED;
-  }
-  toString(): string {
-    return REDACTED;
-  }
-  [inspectCustom](): string {
-    return `Secrets ${REDACTED}`;
-  }
-}
-
-/** One line per problem: `VAR=<value or (unset)>: what is expected`. */
-export class ConfigError extends Error {
-  readonly problems: readonly string[];
-  constructor(problems: readonly string[]) {
-    super(`invalid configuration:\n${problems.join('\n')}`);
-    this.name = 'ConfigError';
-    this.problems = Object.freeze([...problems]);
-  }
-}
-
-type Env = Record<string, string | undefined>;
-const SECRET_VARS = new Set(['PRIVATE_KEY', 'KEYSTORE_PASSWORD']);
-
-const decimalString = z.string().regex(/^(\d+(\.\d*)?|\.\d+)$/);
-const intString = z.string().regex(/^\d+$/);
-
-interface Range {
-  min?: number;
-  max?: number;
-  /** Exclusive lower bound (value must be > min). */
-  above?: boolean;
-}
-
-/** Reads variables one at a time, collecting a problem line per bad variable. */
-class Reader {
-  readonly problems: string[] = [];
-  readonly bad = new Set<string>();
-  constructor(private readonly env: Env) {}
-
-  raw(name: string): string | undefined {
-    const v = this.env[name]?.trim();
-    return v === undefined || v === '' ? undefined : v;
-  }
-
-  fail(name: string, expected: string): void {
-    const v = this.raw(name);
-    const shown = v === undefined ? '(unset)' : SECRET_VARS.has(name) ? REDACTED : v;
-    this.problems.push(`${name}=${shown}: ${expected}`);
-    this.bad.add(name);
-  }
-
-  ok(...names: string[]): boolean {
-    return names.every((n) => !this.bad.has(n));
-  }
-
-  parse<T>(name: string, def: string | undefined, schema: z.ZodType<T>, expected: string, fallback: T): T {
-    const v = this.raw(name) ?? def;
-    if (v === undefined) return fallback;
-    const r = schema.safeParse(v);
-    if (r.success) return r.data;
-    this.fail(name, expected);
-    return fallback;
-  }
-
-  decimal(name: string, def: string, range: Range): Decimal {
-    const lo = range.min === undefined ? '' : `${range.above ? '>' : '>='} ${range.min}`;
-    const hi = range.max === undefined ? '' : `<= ${range.max}`;
-    const expected = `expected a plain decimal number${lo || hi ? ` ${[lo, hi].filter(Boolean).join(' and ')}` : ''}`;
-    const schema = decimalString.transform((s) => new Decimal(s)).refine((d) => {
-      if (range.min !== undefined && (range.above ? d.lte(range.min) : d.lt(range.min))) return false;
-      return range.max === undefined || d.lte(range.max);
-    });
-    return this.parse(name, def, schema, expected, new Decimal(def));
-  }
-
-  int(name: string, def: string | undefined, min: number, max: number): number | null {
-    const schema = intString.transform(Number).refine((n) => Number.isSafeInteger(n) && n >= min && n <= max);
-    return this.parse<number | null>(name, def, schema, `expected an integer from ${min} to ${max}`, null);
-  }
-
-  choice<T extends string>(name: string, def: T, values: readonly [T, ...T[]]): T {
-    return this.parse(name, def, z.enum(values), `expected one of ${values.join(', ')}`, def);
-  }
-
-  bool(name: string, def: boolean): boolean {
-    const schema = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((s) => ['true', '1', 'yes'].includes(s));
-    return this.parse(name, String(def), schema, 'expected true or false', def);
-  }
-
-  address(name: string): Address | null {
-    const schema = z.string().refine((s) => isAddress(s)).transform((s) => s as Address);
-    const expected = 'expected a 0x address (40 hex characters, valid EIP-55 checksum if mixed case)';
-    return this.parse<Address | null>(name, undefined, schema, expected, null);
-  }
-
-  string(name: string, def?: string): string | null {
-    return this.raw(name) ?? def ?? null;
-  }
-}
-
 const ADDRESS_VARS: Record<keyof ChainAddresses, string> = {
   oracleFeed: 'ORACLE_FEED',
   usdcFeed: 'USDC_FEED',
@@ -262,11 +145,6 @@ function readAddresses(r: Reader, live: boolean, venue: HedgeVenueKind, file: st
     }
   }
   return out;
-}
-
-/** Decimal in human units -> bigint with `decimals` (parseUnits is string based: no float). */
-function units(d: Decimal, decimals: number): bigint {
-  return parseUnits(d.toFixed(), decimals);
 }
 
 function readPolicy(r: Reader): HedgePolicy {

@@ -120,14 +120,14 @@ function createInventory(rpcUrl: string, a: DevnetAddresses, owner: Clients, own
       if (usdc < INVENTORY.usdc.floorUnits) work.push(addUsdc(INVENTORY.usdc.targetUnits - usdc));
       if (weth < INVENTORY.weth.floorWei) work.push(addWeth(INVENTORY.weth.targetWei - weth));
       await Promise.all(work);
-      if (work.length > 0) logger?.info({ usdcUnits: usdc, wethWei: weth }, 'market.inventory_topped_up');
+      if (work.length > 0) logger?.info({ event: 'market.inventory_topped_up', usdcUnits: usdc, wethWei: weth }, 'market.inventory_topped_up');
       return work.length > 0;
     },
     /** The swap ran dry: add a full target of the token it was selling. */
     async refill(sellingWeth: boolean): Promise<void> {
       if (sellingWeth) await addWeth(INVENTORY.weth.targetWei);
       else await addUsdc(INVENTORY.usdc.targetUnits);
-      logger?.info({ token: sellingWeth ? 'WETH' : 'USDC' }, 'market.inventory_refilled');
+      logger?.info({ event: 'market.inventory_refilled', token: sellingWeth ? 'WETH' : 'USDC' }, 'market.inventory_refilled');
     },
   };
 }
@@ -186,7 +186,7 @@ export function createMarketDriver(opts: MarketDriverOptions): MarketDriver {
     steps++;
     const { poolPriceE8, status, toppedUp } = pool.value;
     const result: MarketStep = { step: steps, priceE8, poolPriceE8, arbitrage: status, toppedUp };
-    opts.logger?.[opts.stepLogLevel ?? 'debug']({ ...result, ms: Math.round(performance.now() - t0) }, 'market.step');
+    opts.logger?.[opts.stepLogLevel ?? 'debug']({ event: 'market.step', ...result, ms: Math.round(performance.now() - t0) }, 'market.step');
     return result;
   }
 
@@ -227,7 +227,7 @@ function createLoop(step: () => Promise<MarketStep>, pathDone: () => boolean, lo
     let failures = 0;
     while (running) {
       if (pathDone()) {
-        logger?.info('market.path_ended');
+        logger?.info({ event: 'market.path_ended' }, 'market.path_ended');
         break;
       }
       const t0 = performance.now();
@@ -236,7 +236,7 @@ function createLoop(step: () => Promise<MarketStep>, pathDone: () => boolean, lo
         failures = 0;
       } catch (err) {
         failures++;
-        logger?.warn({ err, consecutiveFailures: failures }, 'market.step_failed');
+        logger?.warn({ event: 'market.step_failed', err, consecutiveFailures: failures }, 'market.step_failed');
       }
       if (running) await sleep(Math.max(0, intervalMs - (performance.now() - t0)));
     }
@@ -248,7 +248,7 @@ function createLoop(step: () => Promise<MarketStep>, pathDone: () => boolean, lo
       if (!(intervalMs >= 0)) throw new RangeError('market driver: intervalMs must be >= 0');
       if (running) return;
       running = true;
-      logger?.info({ intervalMs }, 'market.started');
+      logger?.info({ event: 'market.started', intervalMs }, 'market.started');
       finished = run(intervalMs);
     },
     async stop(): Promise<void> {
@@ -257,7 +257,7 @@ function createLoop(step: () => Promise<MarketStep>, pathDone: () => boolean, lo
       clearTimeout(timer);
       wake?.();
       await finished;
-      if (wasRunning) logger?.info('market.stopped');
+      if (wasRunning) logger?.info({ event: 'market.stopped' }, 'market.stopped');
     },
     running: () => running,
   };

@@ -104,8 +104,8 @@ export function formatDevnetSummary(f: DevnetAddressesFile, addressesPath: strin
 export async function serveDevnet(opts: ServeDevnetOptions): Promise<ServedDevnet> {
   const log = opts.logger;
   const state = await ensureDevnetState(opts.stateDir);
-  if (state.deployedMs !== undefined) log.info({ ms: Math.round(state.deployedMs), statePath: state.statePath }, 'devnet.deployed');
-  else log.info({ statePath: state.statePath }, 'devnet.cached_state');
+  if (state.deployedMs !== undefined) log.info({ event: 'devnet.deployed', ms: Math.round(state.deployedMs), statePath: state.statePath }, 'devnet.deployed');
+  else log.info({ event: 'devnet.cached_state', statePath: state.statePath }, 'devnet.cached_state');
 
   const anvil = await startDevnetFromState(state, {
     ...(opts.blockTimeSec === undefined ? {} : { blockTimeSec: opts.blockTimeSec }),
@@ -119,7 +119,7 @@ export async function serveDevnet(opts: ServeDevnetOptions): Promise<ServedDevne
         await driver?.stop();
       } finally {
         await anvil.stop();
-        log.info({ rpcUrl: anvil.rpcUrl }, 'devnet.stopped');
+        log.info({ event: 'devnet.stopped', rpcUrl: anvil.rpcUrl }, 'devnet.stopped');
       }
     })());
 
@@ -148,7 +148,7 @@ export async function serveDevnet(opts: ServeDevnetOptions): Promise<ServedDevne
       marketNote = `a step every ${m.intervalMs} ms (GBM ${m.volAnnual * 100}%/yr, ${m.stepSec} s of market per step, seed ${m.seed}), pool arbitraged to the feed`;
     }
     (opts.print ?? ((t: string) => process.stdout.write(t)))(formatDevnetSummary(file, addressesPath, ethPriceE8, marketNote));
-    log.info({ rpcUrl: anvil.rpcUrl, chainId: addresses.chainId, addressesPath, pid: anvil.pid }, 'devnet.started');
+    log.info({ event: 'devnet.started', rpcUrl: anvil.rpcUrl, chainId: addresses.chainId, addressesPath, pid: anvil.pid }, 'devnet.started');
     if (driver && m) driver.start(m.intervalMs);
     return { rpcUrl: anvil.rpcUrl, addresses, addressesPath, ...(driver ? { driver } : {}), stop };
   } catch (err) {

@@ -105,16 +105,47 @@ export function createExecutor(opts: ExecutorOptions): Executor {
    */
   let dryRunPrefix: { block: unknown; txs: TxRequest[] } = { block: undefined, txs: [] };
 
+  type SimResult = { status: 'success'; gasUsed: bigint } | { status: 'failure'; error: unknown };
+  let stackedSimulation = true;
+
+  /**
+   * eth_simulateV1 runs the calls on top of each other. An RPC without it gets one eth_call per
+   * transaction on the current state instead (said once): a step that needs the previous one
+   * (a deposit after its approval) may then be reported as failing.
+   */
+  async function simulateSequence(txs: readonly TxRequest[], context: Record<string, unknown>): Promise<SimResult[]> {
+    if (stackedSimulation) {
+      try {
+        const { results } = await publicClient.simulateCalls({
+          account: account.address,
+          calls: txs.map((tx) => ({ to: tx.address, data: encodeFunctionData(tx), value: tx.value })),
+        });
+        return results.map((r) => (r.status === 'success' ? { status: 'success', gasUsed: r.gasUsed } : { status: 'failure', error: r.error }));
+      } catch (err) {
+        if (!/eth_simulateV1|method not found|not supported|does not exist|unknown method/i.test(String(err))) throw err;
+        stackedSimulation = false;
+        logger.warn({ event: 'dry_run.unstacked', ...context }, 'the RPC has no eth_simulateV1: dry-run simulates each transaction alone');
+      }
+    }
+    const out: SimResult[] = [];
+    for (const tx of txs) {
+      try {
+        const gasUsed = await publicClient.estimateGas({ account, to: tx.address, data: encodeFunctionData(tx), value: tx.value });
+        out.push({ status: 'success', gasUsed });
+      } catch (error) {
+        out.push({ status: 'failure', error });
+      }
+    }
+    return out;
+  }
+
   async function dryRun(txs: readonly TxRequest[], ctx: RunContext): Promise<TxOutcome[]> {
     const context = ctx.log;
     if (dryRunPrefix.block !== context['block'] || context['block'] === undefined) {
       dryRunPrefix = { block: context['block'], txs: [] };
     }
     const all = [...dryRunPrefix.txs, ...txs];
-    const { results } = await publicClient.simulateCalls({
-      account: account.address,
-      calls: all.map((tx) => ({ to: tx.address, data: encodeFunctionData(tx), value: tx.value })),
-    });
+    const results = await simulateSequence(all, context);
     const outcomes: TxOutcome[] = [];
     for (const [i, r] of results.slice(dryRunPrefix.txs.length).entries()) {
       const tx = txs[i] as TxRequest;

@@ -132,3 +132,36 @@ describe('keystores', () => {
     expect(decryptKeystore(vector, 'testpassword')).toBe('0x7a28b5ba57c53603b0b07b56bba752f7784bf506fa95edc395f5cf6c7514fe9d');
   });
 });
+
+describe('dry-run on an RPC without eth_simulateV1', () => {
+  it('falls back to one estimate per transaction and says so once', async () => {
+    const { createExecutor } = await import('../../src/chain/executor.js');
+    const { createRecordingLogger } = await import('../../src/monitor/logger.js');
+    const { erc20Abi } = await import('viem');
+    const { logger, lines } = createRecordingLogger();
+    let estimates = 0;
+    const publicClient = {
+      simulateCalls: async () => {
+        throw new Error('the method eth_simulateV1 does not exist/is not available');
+      },
+      estimateGas: async () => {
+        estimates++;
+        return 46_000n;
+      },
+    };
+    const walletClient = { account: { address: '0x0000000000000000000000000000000000000001' } };
+    const executor = createExecutor({
+      clients: { publicClient, walletClient } as never,
+      logger,
+      allowList: [{ target: USDC, functions: ['approve'] }],
+      dryRun: true,
+      sender: null,
+    });
+    const tx = { label: 'approve', address: USDC as `0x${string}`, abi: erc20Abi, functionName: 'approve', args: [WETH, 1n] };
+    const run = { bounds: ctx, log: { block: 1n } };
+    expect((await executor.run([tx], run)).map((o) => o.status)).toEqual(['simulated']);
+    expect((await executor.run([tx], { ...run, log: { block: 2n } })).map((o) => o.status)).toEqual(['simulated']);
+    expect(estimates).toBe(2);
+    expect(lines().filter((l) => l['event'] === 'dry_run.unstacked').length).toBe(1);
+  });
+});

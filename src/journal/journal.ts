@@ -45,7 +45,13 @@ export interface TxRow {
 
 export interface Journal {
   readonly path: string;
-  beginIntent(p: { chainId: number; account: string; block: bigint; action: Action }): number;
+  /**
+   * A new intent. notionalUsdE8 and blockTimeSec feed the daily notional cap across restarts
+   * (the guard's day is the chain's UTC day).
+   */
+  beginIntent(p: { chainId: number; account: string; block: bigint; action: Action; notionalUsdE8?: bigint; blockTimeSec?: bigint }): number;
+  /** Hedge notional (USD E8) of done intents planned at or after a chain time. */
+  hedgeNotionalSince(chainId: number, account: string, fromSec: number): bigint;
   finishIntent(id: number, status: Exclude<IntentStatus, 'open'>, detail?: string): void;
   /** Record a signed transaction before it is broadcast. */
   recordSigned(p: { intentId: number; chainId: number; account: string; label: string; nonce: number; hash: `0x${string}`; raw: `0x${string}`; maxFeePerGas: bigint; maxPriorityFeePerGas: bigint }): void;
@@ -92,6 +98,7 @@ CREATE TABLE IF NOT EXISTS txs (
   updated_at_ms INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS txs_by_account ON txs (chain_id, account, status, nonce);
+-- block_time_sec / notional_usd_e8 are added by migrate() when missing (older journals).
 CREATE INDEX IF NOT EXISTS intents_by_account ON intents (chain_id, account, status);
 `;
 
@@ -99,6 +106,13 @@ const TX_COLUMNS = `id, intent_id AS intentId, chain_id AS chainId, account, lab
   max_fee_per_gas AS maxFeePerGas, max_priority_fee_per_gas AS maxPriorityFeePerGas, status, block,
   gas_used AS gasUsed, created_at_ms AS createdAtMs`;
 const INTENT_COLUMNS = `id, created_at_ms AS createdAtMs, chain_id AS chainId, account, block, kind, action, reason, status, detail`;
+
+/** Columns added after the first schema: add them to a journal written by an older keeper. */
+function migrate(db: Database.Database): void {
+  const columns = new Set((db.prepare(`PRAGMA table_info(intents)`).all() as Array<{ name: string }>).map((c) => c.name));
+  if (!columns.has('block_time_sec')) db.exec(`ALTER TABLE intents ADD COLUMN block_time_sec INTEGER`);
+  if (!columns.has('notional_usd_e8')) db.exec(`ALTER TABLE intents ADD COLUMN notional_usd_e8 TEXT`);
+}
 
 function actionJson(action: Action): string {
   return JSON.stringify(action, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
@@ -116,11 +130,16 @@ export function openJournal(path: string, now: () => number = Date.now): Journal
   db.pragma('synchronous = FULL');
   db.pragma('foreign_keys = ON');
   db.exec(SCHEMA);
+  migrate(db);
   const acct = (a: string) => a.toLowerCase();
 
   const insertIntent = db.prepare(
-    `INSERT INTO intents (created_at_ms, chain_id, account, block, kind, action, reason, status, updated_at_ms)
-     VALUES (?, ?, ?, ?, ?, ?, ?, 'open', ?)`,
+    `INSERT INTO intents (created_at_ms, chain_id, account, block, kind, action, reason, status, updated_at_ms, block_time_sec, notional_usd_e8)
+     VALUES (?, ?, ?, ?, ?, ?, ?, 'open', ?, ?, ?)`,
+  );
+  const notionalSince = db.prepare(
+    `SELECT notional_usd_e8 AS n FROM intents
+     WHERE chain_id = ? AND account = ? AND kind = 'adjustHedge' AND status = 'done' AND block_time_sec >= ?`,
   );
   const updateIntent = db.prepare(`UPDATE intents SET status = ?, detail = ?, updated_at_ms = ? WHERE id = ?`);
   const insertTx = db.prepare(
@@ -148,8 +167,15 @@ export function openJournal(path: string, now: () => number = Date.now): Journal
     path,
     beginIntent(p) {
       const t = now();
-      const r = insertIntent.run(t, p.chainId, acct(p.account), p.block.toString(), p.action.kind, actionJson(p.action), p.action.reason, t);
+      const r = insertIntent.run(
+        t, p.chainId, acct(p.account), p.block.toString(), p.action.kind, actionJson(p.action), p.action.reason, t,
+        p.blockTimeSec === undefined ? null : Number(p.blockTimeSec), p.notionalUsdE8?.toString() ?? null,
+      );
       return Number(r.lastInsertRowid);
+    },
+    hedgeNotionalSince(chainId, account, fromSec) {
+      const rows = notionalSince.all(chainId, acct(account), fromSec) as Array<{ n: string | null }>;
+      return rows.reduce((sum, r) => sum + BigInt(r.n ?? '0'), 0n);
     },
     finishIntent(id, status, detail) {
       updateIntent.run(status, detail ?? null, now(), id);

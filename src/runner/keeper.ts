@@ -3,7 +3,7 @@ import type { Hex } from 'viem';
 import type { ChainAddresses, KeeperConfig } from '../config.js';
 import type { Address, HedgeVenueKind } from '../core/types.js';
 import { initialPolicyState } from '../core/policy.js';
-import { initialGuardState } from '../core/guard.js';
+import { initialGuardState, utcDay } from '../core/guard.js';
 import { createClients, type Clients, type TransportOptions } from '../chain/clients.js';
 import { createExecutor } from '../chain/executor.js';
 import { createSnapshotReader, type SnapshotReader } from '../chain/snapshot.js';
@@ -15,7 +15,7 @@ import { emit, type KeeperTelemetry } from '../monitor/telemetry.js';
 import { openJournal, type Journal } from '../journal/journal.js';
 import { reconcileJournal, type ReconcileReport } from '../journal/reconcile.js';
 import { createTxSender } from '../chain/sender.js';
-import { fmtPriceE8 } from '../core/format.js';
+import { absBig, fmtPriceE8, weiToUsdE8 } from '../core/format.js';
 import type { TxEventKind } from '../monitor/telemetry.js';
 import { createLiveRisk, type LiveRisk } from './live-risk.js';
 import { bandWeiFor, lpGammaBasePerUsd } from '../core/band-policy.js';
@@ -162,6 +162,12 @@ export async function createKeeper(opts: KeeperOptions): Promise<Keeper> {
     : createTxSender({ clients, logger, journal, maxFeeCeilingWei: config.guard.maxGasPriceWei, replaceAfterBlocks: config.safety.replaceAfterBlocks, onTx });
   const executor = createExecutor({ clients, logger, allowList: venue.allowList(), dryRun: opts.dryRun, onTx, sender });
   let state: RunnerState = { policy: initialPolicyState(), guard: initialGuardState(Math.floor(Date.now() / 1000)) };
+  if (journal) {
+    // The daily notional cap survives restarts: count today's journaled hedges (chain time).
+    const block = await clients.publicClient.getBlock({ blockTag: 'latest' });
+    const day = utcDay(Number(block.timestamp));
+    state = { ...state, guard: { day, notionalTodayUsdE8: journal.hedgeNotionalSince(opts.chainId, account, day * 86_400) } };
+  }
   let pinnedBlock: bigint | undefined;
 
   const deps: TickDeps = {
@@ -187,7 +193,9 @@ export async function createKeeper(opts: KeeperOptions): Promise<Keeper> {
         logger.warn({ event: 'tx.reverted', stage: 'simulation', label, reason, action: action.kind, block: assessment.blockNumber }, `${label} would revert: ${reason}`);
         return [{ status: 'reverted', label, stage: 'simulation', reason }];
       }
-      const intentId = journal?.beginIntent({ chainId: opts.chainId, account, block: assessment.blockNumber, action }) ?? null;
+      const notionalUsdE8 = action.kind === 'adjustHedge' ? weiToUsdE8(absBig(action.sizeDeltaWei), snapshot.oracle.priceE8) : 0n;
+      const intentId =
+        journal?.beginIntent({ chainId: opts.chainId, account, block: assessment.blockNumber, action, notionalUsdE8, blockTimeSec: snapshot.blockTimestampSec }) ?? null;
       const outcomes = await executor.run(built.txs, {
         intentId,
         bounds: { ...snapshot.oracle, maxSlippageBps: config.policy.maxSlippageBps, weth: addresses.weth, usdc: addresses.usdc },

@@ -55,6 +55,26 @@ describe('chaos: restarts, reorgs and bad starts', () => {
     recordFault({ fault: 'process killed after broadcast, before the receipt; restarted', survived: true, lostUsd: duplicateUsd(trades, 1) });
   });
 
+  it('the daily notional cap survives a restart', async () => {
+    const d = devnet();
+    const journal = join(mkdtempSync(join(tmpdir(), 'keeper-cap-')), 'journal.sqlite');
+    const env = { JOURNAL_PATH: journal, MAX_NOTIONAL_PER_DAY_USD: '12000' };
+    const first = await keeperOn(d, env);
+    await setMarketPrice(d, 1_900n * E8);
+    const r1 = await first.keeper.tickOnce(); // ~4.5 ETH at $1900: ~$8.6k of today's $12k
+    expect(r1.results.map((x) => `${x.outcome}:${x.reason ?? ""}`)).toEqual(["done:"]);
+    first.keeper.close();
+    const restarted = await keeperOn(d, env); // a new process: same journal, same day
+    await setMarketPrice(d, 1_800n * E8);
+    const nonce = await nonceOf(d);
+    const r2 = await restarted.keeper.tickOnce();
+    expect(r2.plan.actions.map((a) => a.kind)).toEqual(['adjustHedge']);
+    expect(r2.results[0]?.outcome).toBe('blocked');
+    expect(r2.results[0]?.reason).toMatch(/already traded today exceeds the daily cap \$12000/);
+    expect(await nonceOf(d)).toBe(nonce);
+    recordFault({ fault: 'restart resets the daily notional cap', survived: true, lostUsd: 0 });
+  });
+
   it('a reorg drops a mined hedge: the keeper notices and ends inside the band', async () => {
     const d = devnet();
     const { keeper, lines } = await keeperOn(d);

@@ -165,3 +165,30 @@ describe('dry-run on an RPC without eth_simulateV1', () => {
     expect(lines().filter((l) => l['event'] === 'dry_run.unstacked').length).toBe(1);
   });
 });
+
+describe('journal migration and the daily notional', () => {
+  it('adds the columns an older journal lacks, and sums only done hedges since a time', async () => {
+    const { mkdtempSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const Database = (await import('better-sqlite3')).default;
+    const path = join(mkdtempSync(join(tmpdir(), 'journal-old-')), 'journal.sqlite');
+    const old = new Database(path);
+    old.exec(`CREATE TABLE intents (id INTEGER PRIMARY KEY AUTOINCREMENT, created_at_ms INTEGER NOT NULL, chain_id INTEGER NOT NULL,
+      account TEXT NOT NULL, block TEXT, kind TEXT NOT NULL, action TEXT NOT NULL, reason TEXT NOT NULL, status TEXT NOT NULL,
+      detail TEXT, updated_at_ms INTEGER NOT NULL)`);
+    old.close();
+    const j = openJournal(path);
+    const hedge = { kind: 'adjustHedge' as const, sizeDeltaWei: -ETH, reason: 'r' };
+    const done = (t: bigint, usd: bigint, status: 'done' | 'failed' = 'done') => {
+      const id = j.beginIntent({ chainId: 1, account: '0xa', block: 1n, action: hedge, notionalUsdE8: usd * 10n ** 8n, blockTimeSec: t });
+      j.finishIntent(id, status);
+    };
+    done(86_400n * 10n - 1n, 500n); // yesterday
+    done(86_400n * 10n + 5n, 2_000n);
+    done(86_400n * 10n + 9n, 3_000n);
+    done(86_400n * 10n + 9n, 7_000n, 'failed');
+    expect(j.hedgeNotionalSince(1, '0xA', 86_400 * 10)).toBe(5_000n * 10n ** 8n);
+    j.close();
+  });
+});

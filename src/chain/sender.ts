@@ -35,8 +35,10 @@ export interface SenderOptions {
   journal: Journal | null;
   maxFeeCeilingWei: bigint;
   replaceAfterBlocks: number;
-  /** Give up waiting (leaving the nonce to reconciliation) after this many blocks. */
+  /** Give up waiting (leaving the nonce to reconciliation) after this many blocks... */
   maxWaitBlocks?: number;
+  /** ...or this long, should the chain stop producing blocks. */
+  maxWaitMs?: number;
   pollMs?: number;
   onTx?: (kind: TxEventKind, label: string) => void;
 }
@@ -75,6 +77,7 @@ export function createTxSender(opts: SenderOptions): TxSender {
   const chainId = publicClient.chain.id;
   const pollMs = opts.pollMs ?? 200;
   const maxWaitBlocks = BigInt(opts.maxWaitBlocks ?? 60);
+  const maxWaitMs = opts.maxWaitMs ?? 10 * 60_000;
   const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
   async function marketFees(): Promise<{ maxFeePerGas: bigint; maxPriorityFeePerGas: bigint; baseFee: bigint }> {
@@ -136,6 +139,7 @@ export function createTxSender(opts: SenderOptions): TxSender {
     let last = group.last;
     let sentAt = await publicClient.getBlockNumber({ cacheTime: 0 });
     const startedAt = sentAt;
+    const startedAtMs = Date.now();
     let atCeilingLogged = false;
     for (;;) {
       for (const hash of hashes) {
@@ -155,8 +159,8 @@ export function createTxSender(opts: SenderOptions): TxSender {
         for (const h of hashes) journal?.markTx(h, 'dropped');
         return { status: 'dropped', reason: `nonce ${group.nonce} was used by a transaction the keeper did not send` };
       }
-      if (head - startedAt >= maxWaitBlocks) {
-        return { status: 'pending', hash: hashes[hashes.length - 1] as Hex, reason: `not mined after ${maxWaitBlocks} blocks; reconciled next tick` };
+      if (head - startedAt >= maxWaitBlocks || Date.now() - startedAtMs > maxWaitMs) {
+        return { status: 'pending', hash: hashes[hashes.length - 1] as Hex, reason: `not mined after ${head - startedAt} blocks / ${Math.round((Date.now() - startedAtMs) / 1000)}s; reconciled next tick` };
       }
       if (head - sentAt >= BigInt(opts.replaceAfterBlocks)) {
         const market = await marketFees();

@@ -1,4 +1,4 @@
-import type { Chain, Hex, PublicClient, Transport } from 'viem';
+import { parseTransaction, type Chain, type Hex, type PublicClient, type Transport } from 'viem';
 import type { Logger } from 'pino';
 import type { Journal, TxRow } from './journal.js';
 import type { TxSender } from '../chain/sender.js';
@@ -77,7 +77,7 @@ async function settleGroup(d: ReconcileDeps, group: TxRow[], report: ReconcileRe
       label: last.label,
       nonce: last.nonce,
       hashes: group.map((r) => r.hash),
-      last: await lastSigned(pc, last),
+      last: lastSigned(last),
     });
     return;
   }
@@ -86,13 +86,14 @@ async function settleGroup(d: ReconcileDeps, group: TxRow[], report: ReconcileRe
   logger.warn({ event: 'journal.abandoned', label: last.label, nonce: last.nonce }, `journal: ${last.label} (nonce ${last.nonce}) never reached the chain; not resent, the next plan starts from the chain state`);
 }
 
-/** The fields a replacement needs, read back from the node (the journal keeps the raw bytes). */
-async function lastSigned(pc: PublicClient<Transport, Chain>, row: TxRow) {
-  const tx = await pc.getTransaction({ hash: row.hash });
+/** The fields a replacement needs, decoded from the journaled raw transaction. */
+function lastSigned(row: TxRow) {
+  const tx = parseTransaction(row.raw);
+  if (!tx.to || tx.gas === undefined) throw new Error(`journal: transaction ${row.hash} has no target or gas`);
   return {
-    to: tx.to as `0x${string}`,
-    data: tx.input,
-    value: tx.value,
+    to: tx.to,
+    data: tx.data ?? '0x',
+    value: tx.value ?? 0n,
     gas: tx.gas,
     maxFeePerGas: BigInt(row.maxFeePerGas),
     maxPriorityFeePerGas: BigInt(row.maxPriorityFeePerGas),

@@ -9,6 +9,14 @@ import type { Address } from './core/types.js';
  */
 
 export const REDACTED = '<redacted>';
+
+/**
+ * What of an RPC URL may be shown (logs, errors, metrics labels): its origin. Providers put API
+ * keys in the path or query, so nothing else of it is ever printed.
+ */
+export function rpcOrigin(url: string, fallback: string = REDACTED): string {
+  return URL.canParse(url) ? new URL(url).origin : fallback;
+}
 const inspectCustom = Symbol.for('nodejs.util.inspect.custom');
 
 /** Holds the signing secrets; JSON, String() and util.inspect show only `<redacted>`. */

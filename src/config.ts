@@ -1,9 +1,9 @@
 import { isAddress, type Hex } from 'viem';
 import { z } from 'zod';
 import type { Address, BandParams, GuardPolicy, HedgePolicy, HedgeVenueKind } from './core/types.js';
-import { ConfigError, REDACTED, Reader, Secrets, units, type Env } from './config-reader.js';
+import { ConfigError, REDACTED, Reader, Secrets, rpcOrigin, units, type Env } from './config-reader.js';
 
-export { ConfigError, Secrets } from './config-reader.js';
+export { ConfigError, Secrets, rpcOrigin } from './config-reader.js';
 
 /**
  * The keeper's configuration, read once from the environment (the CLI passes process.env after
@@ -291,13 +291,6 @@ export function resolveAddresses(config: KeeperConfig, fromFile: Partial<Record<
 
 /** A JSON-safe view of the config for the `keeper.started` log line: bigints as strings, no secrets, RPC hosts only. */
 export function configSummary(config: KeeperConfig): Record<string, unknown> {
-  const origin = (u: string): string => {
-    try {
-      return new URL(u).origin;
-    } catch {
-      return REDACTED;
-    }
-  };
   const plain = (v: unknown): unknown =>
     typeof v === 'bigint' ? v.toString()
       : v instanceof Secrets ? REDACTED
@@ -305,6 +298,6 @@ export function configSummary(config: KeeperConfig): Record<string, unknown> {
       : v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, plain(x)]))
       : v;
   const summary = plain(config) as Record<string, unknown>;
-  summary['chain'] = { ...config.chain, rpcUrls: config.chain.rpcUrls.map(origin) };
+  summary['chain'] = { ...config.chain, rpcUrls: config.chain.rpcUrls.map((u) => rpcOrigin(u)) };
   return summary;
 }

@@ -2,6 +2,7 @@ import { Decimal } from 'decimal.js';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { TickResult } from '../runner/tick.js';
 import type { KeeperTelemetry, TxEventKind } from './telemetry.js';
+import { rpcOrigin } from '../config-reader.js';
 
 /**
  * Prometheus metrics of one keeper, fed by the KeeperTelemetry hooks. Each keeper gets its own
@@ -40,11 +41,7 @@ function scaled(value: bigint, unit: Decimal): number {
  * only, so the key never reaches a scrape.
  */
 export function endpointLabel(url: string): string {
-  try {
-    return new URL(url).origin;
-  } catch {
-    return 'unknown';
-  }
+  return rpcOrigin(url, 'unknown');
 }
 
 export function createMetrics(opts: MetricsOptions = {}): KeeperMetrics {

@@ -1,7 +1,7 @@
 import type { Hex } from 'viem';
 import { privateKeyToAddress } from 'viem/accounts';
 import { pino, type Logger } from 'pino';
-import { resolveAddresses, type ChainAddresses, type KeeperConfig, configSummary } from '../config.js';
+import { resolveAddresses, rpcOrigin, type ChainAddresses, type KeeperConfig, configSummary } from '../config.js';
 import { assess } from '../core/assess.js';
 import { fmtEth } from '../core/format.js';
 import { fetchChainId } from '../chain/clients.js';
@@ -31,13 +31,7 @@ export interface Runtime {
 }
 
 function unreachable(url: string, err: unknown): Error {
-  const origin = (() => {
-    try {
-      return new URL(url).origin;
-    } catch {
-      return url;
-    }
-  })();
+  const origin = rpcOrigin(url);
   const why = err instanceof Error ? (err as { shortMessage?: string }).shortMessage ?? err.message : String(err);
   return new Error(`RPC_URLS: cannot reach ${origin} (${why.split('\n')[0]}); nothing was sent`, { cause: err });
 }

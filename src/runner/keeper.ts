@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { Hex } from 'viem';
-import type { ChainAddresses, KeeperConfig } from '../config.js';
+import { rpcOrigin, type ChainAddresses, type KeeperConfig } from '../config.js';
 import type { Address, HedgeVenueKind } from '../core/types.js';
 import { initialPolicyState } from '../core/policy.js';
 import { initialGuardState, utcDay } from '../core/guard.js';
@@ -131,7 +131,7 @@ export async function createKeeper(opts: KeeperOptions): Promise<Keeper> {
         const now = Date.now();
         if ((rpcFailureLoggedAt.get(info.url) ?? 0) + 60_000 < now) {
           rpcFailureLoggedAt.set(info.url, now);
-          const origin = URL.canParse(info.url) ? new URL(info.url).origin : 'rpc';
+          const origin = rpcOrigin(info.url);
           logger.warn({ event: 'rpc.failed', rpc: origin, err: info.error }, `RPC ${origin} failed: ${(info.error as Error).message?.split('\n')[0] ?? 'error'}`);
         }
       },

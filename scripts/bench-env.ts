@@ -17,7 +17,7 @@ import { refreshFeeds, DEVNET_ETH_PRICE_E8, DEVNET_POOL_FEE, type DevnetAddresse
 import { mockUsdcAbi } from '../contracts-abi/index.js';
 import { ensureDevnetState, serializeAddresses, startDevnetFromState } from '../src/devnet/state.js';
 import type { AnvilInstance } from '../src/devnet/anvil.js';
-import { flatAddresses } from '../src/runner/embedded.js';
+import { addressesFromDevnet } from '../src/runner/addresses.js';
 import { fundWithTokens, mintLpPosition, poolTokens, tickSpacingOf } from '../src/devnet/uniswap.js';
 import { ticksAroundPrice } from '../src/spot/uniswap-math.js';
 
@@ -118,7 +118,7 @@ export async function benchKeeper(
     rpcUrls: [d.rpcUrl],
     chainId: 31337,
     privateKey: key,
-    addresses: flatAddresses(d.addresses),
+    addresses: addressesFromDevnet(d.addresses),
     logger: opts.logger ?? discardLogger(),
     dryRun: opts.dryRun ?? false,
     telemetry: opts.telemetry,

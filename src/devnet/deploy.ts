@@ -1,6 +1,7 @@
 import { parseEther, type Address } from 'viem';
 import { erc20Abi } from 'viem';
-import { multicall3Abi, multicall3Bytecode, perpExchangeAbi, priceFeedAbi } from '../../contracts-abi/index.js';
+import { mockUsdcAbi, multicall3Abi, multicall3Bytecode, perpExchangeAbi, priceFeedAbi } from '../../contracts-abi/index.js';
+import { confirm } from './confirm.js';
 import { MULTICALL3_CANONICAL } from '../config.js';
 import { createAnvilTestClient, createClients, type Clients } from '../chain/clients.js';
 import { devnetAccount, type DevnetRole } from './accounts.js';
@@ -57,11 +58,6 @@ function clientsFor(rpcUrl: string, role: DevnetRole): Clients {
   return createClients({ rpcUrls: [rpcUrl], chainId: 31337, privateKey: devnetAccount(role).privateKey, pollingIntervalMs: 20 });
 }
 
-async function confirm(c: Clients, hash: Promise<`0x${string}`>, what: string): Promise<void> {
-  const receipt = await c.publicClient.waitForTransactionReceipt({ hash: await hash });
-  if (receipt.status !== 'success') throw new Error(`devnet: ${what} reverted (${receipt.transactionHash})`);
-}
-
 /** Wallet tokens + an LP position for a demo account; returns the position's base amount. */
 async function fundDemoSpot(
   c: Clients,
@@ -71,7 +67,7 @@ async function fundDemoSpot(
   const account = c.walletClient.account.address;
   await confirm(
     owner,
-    owner.walletClient.writeContract({ address: a.usdc, abi: erc20MintAbi, functionName: 'mint', args: [account, DEMO.usdcUnits] }),
+    owner.walletClient.writeContract({ address: a.usdc, abi: mockUsdcAbi, functionName: 'mint', args: [account, DEMO.usdcUnits] }),
     'demo USDC mint',
   );
   await fundWithTokens(c, { weth: a.weth, usdc: a.usdc, wethWei: DEMO.walletWethWei + DEMO.lpWethWei, usdcUnits: 0n });
@@ -89,19 +85,6 @@ async function fundDemoSpot(
   const walletWeth = await c.publicClient.readContract({ address: a.weth, abi: erc20Abi, functionName: 'balanceOf', args: [account] });
   return { tokenId: lp.tokenId, spotWethWei: walletWeth + lp.amountWethWei };
 }
-
-const erc20MintAbi = [
-  {
-    type: 'function',
-    name: 'mint',
-    stateMutability: 'nonpayable',
-    inputs: [
-      { name: 'to', type: 'address' },
-      { name: 'amount', type: 'uint256' },
-    ],
-    outputs: [],
-  },
-] as const;
 
 /** Short the spot delta on the perp exchange with margin = 30% of notional. */
 async function openPerpHedge(c: Clients, perp: Address, usdc: Address, marketId: bigint, spotWethWei: bigint): Promise<void> {
@@ -202,7 +185,7 @@ export async function deployDevnet(rpcUrl: string): Promise<DevnetAddresses> {
   // The market maker's inventory for arbitraging the pool to the feed.
   await confirm(
     deployer,
-    deployer.walletClient.writeContract({ address: core.usdc, abi: erc20MintAbi, functionName: 'mint', args: [maker.walletClient.account.address, 10_000_000n * 10n ** 6n] }),
+    deployer.walletClient.writeContract({ address: core.usdc, abi: mockUsdcAbi, functionName: 'mint', args: [maker.walletClient.account.address, 10_000_000n * 10n ** 6n] }),
     'maker USDC mint',
   );
   await fundWithTokens(maker, { weth: core.weth, usdc: core.usdc, wethWei: parseEther('5000'), usdcUnits: 0n });

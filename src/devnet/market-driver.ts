@@ -14,6 +14,7 @@ import { devnetAccount } from './accounts.js';
 import type { DevnetAddresses } from './deploy.js';
 import { scriptedPath, type PricePath } from './price-path.js';
 import { arbitragePoolToPrice, devnetTokenAbi, poolTokens, readPoolState, type ArbitrageResult } from './uniswap.js';
+import { confirm } from './confirm.js';
 
 export interface MarketStep {
   /** 1-based count of steps this driver has taken. */
@@ -66,11 +67,6 @@ const INVENTORY = {
 } as const;
 const MAX_ARBITRAGE_ATTEMPTS = 3;
 
-async function confirm(c: Clients, sent: Promise<Hex>, what: string): Promise<void> {
-  const hash = await sent;
-  const receipt = await c.publicClient.waitForTransactionReceipt({ hash });
-  if (receipt.status !== 'success') throw new Error(`market driver: ${what} reverted (tx ${hash})`);
-}
 
 /**
  * Serialize the sends of one account: viem numbers a transaction from the pending count, so two

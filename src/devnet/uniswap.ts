@@ -17,6 +17,7 @@ import {
   uniswapV3FactoryAbi,
   uniswapV3PoolAbi,
 } from '../../contracts-abi/external/index.js';
+import { confirm } from './confirm.js';
 import { fullRangeTicks, priceE8FromSqrtPriceX96, sqrtPriceX96FromPriceE8, ticksAroundPrice } from '../spot/uniswap-math.js';
 
 /** Same shape as `Clients` from src/chain/clients.ts. */
@@ -64,27 +65,6 @@ const NO_DEADLINE = maxUint256;
  */
 function withHeadroom(estimate: bigint): bigint {
   return (estimate * 13n) / 10n;
-}
-
-async function confirm(clients: DevnetClients, sent: Hex | Promise<Hex>, what: string) {
-  const hash = await sent;
-  const receipt = await clients.publicClient.waitForTransactionReceipt({ hash });
-  if (receipt.status !== 'success') throw new Error(`${what} reverted (tx ${hash}): ${await revertReason(clients, hash, receipt.blockNumber)}`);
-  return receipt;
-}
-
-/** Replay a reverted transaction on its parent block to recover the reason for the error message. */
-async function revertReason(clients: DevnetClients, hash: Hex, blockNumber: bigint): Promise<string> {
-  const { publicClient } = clients;
-  const tx = await publicClient.getTransaction({ hash });
-  const receipt = await publicClient.getTransactionReceipt({ hash });
-  const gas = `gas ${receipt.gasUsed}/${tx.gas}`;
-  try {
-    await publicClient.call({ account: tx.from, to: tx.to, data: tx.input, value: tx.value, gas: tx.gas, blockNumber: blockNumber - 1n });
-    return `${gas}, succeeds when replayed on the parent block (state changed in between)`;
-  } catch (err) {
-    return `${gas}, ${(err as { shortMessage?: string }).shortMessage ?? String(err)}`;
-  }
 }
 
 /**

@@ -1,23 +1,23 @@
 import { readFileSync } from 'node:fs';
 import { ConfigError, type ChainAddresses } from '../config.js';
+import type { DevnetAddresses } from '../devnet/deploy.js';
+import type { Address } from '../core/types.js';
 
 type FlatAddresses = Partial<Record<keyof ChainAddresses, string>>;
 
-/** The devnet's addresses JSON (src/devnet/deploy.ts) mapped to the keeper's address keys. */
-function fromDevnet(d: Record<string, unknown>): FlatAddresses {
-  const uni = (d['uniswap'] ?? {}) as Record<string, string>;
-  const aave = (d['aave'] ?? {}) as Record<string, string>;
+/** The devnet's addresses (src/devnet/deploy.ts, as `npm run devnet` writes them) for the keeper. */
+export function addressesFromDevnet(d: DevnetAddresses): Record<keyof ChainAddresses, Address> {
   return {
-    oracleFeed: d['ethUsdFeed'] as string,
-    usdcFeed: d['usdcUsdFeed'] as string,
-    weth: d['weth'] as string,
-    usdc: d['usdc'] as string,
-    uniswapPositionManager: uni['positionManager'],
-    uniswapPool: uni['pool'],
-    uniswapSwapRouter: uni['swapRouter'],
-    uniswapQuoter: uni['quoterV2'],
-    perpExchange: d['perp'] as string,
-    aavePoolAddressesProvider: aave['poolAddressesProvider'],
+    oracleFeed: d.ethUsdFeed,
+    usdcFeed: d.usdcUsdFeed,
+    weth: d.weth,
+    usdc: d.usdc,
+    uniswapPositionManager: d.uniswap?.positionManager,
+    uniswapPool: d.uniswap?.pool,
+    uniswapSwapRouter: d.uniswap?.swapRouter,
+    uniswapQuoter: d.uniswap?.quoterV2,
+    perpExchange: d.perp,
+    aavePoolAddressesProvider: d.aave?.poolAddressesProvider,
   };
 }
 
@@ -42,5 +42,6 @@ export function readAddressesFile(path: string): FlatAddresses {
     throw new ConfigError([`ADDRESSES_FILE=${path}: expected a JSON object of addresses`]);
   }
   const obj = json as Record<string, unknown>;
-  return 'ethUsdFeed' in obj ? fromDevnet(obj) : (obj as FlatAddresses);
+  // A hand-edited devnet file may lack entries: resolveAddresses names what is missing.
+  return 'ethUsdFeed' in obj ? addressesFromDevnet(obj as unknown as DevnetAddresses) : (obj as FlatAddresses);
 }

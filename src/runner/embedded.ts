@@ -9,7 +9,8 @@ import { ensureDevnetState, startDevnetFromState } from '../devnet/state.js';
 import { createMarketDriver } from '../devnet/market-driver.js';
 import { createGbmPath } from '../devnet/price-path.js';
 import { aavePoolAbi } from '../devnet/aave-artifacts.js';
-import type { ChainAddresses } from '../config.js';
+import { confirm } from '../devnet/confirm.js';
+import { addressesFromDevnet } from './addresses.js';
 
 /**
  * The demo market is deliberately wild (a 2-second step moves ~0.3%, with an occasional
@@ -27,25 +28,7 @@ export const DEMO_MARKET = {
   aaveStartHfE2: 135n,
 } as const;
 
-export function flatAddresses(d: DevnetAddresses): ChainAddresses {
-  return {
-    oracleFeed: d.ethUsdFeed,
-    usdcFeed: d.usdcUsdFeed,
-    weth: d.weth,
-    usdc: d.usdc,
-    uniswapPositionManager: d.uniswap.positionManager,
-    uniswapPool: d.uniswap.pool,
-    uniswapSwapRouter: d.uniswap.swapRouter,
-    uniswapQuoter: d.uniswap.quoterV2,
-    perpExchange: d.perp,
-    aavePoolAddressesProvider: d.aave.poolAddressesProvider,
-  };
-}
 
-async function confirm(c: Clients, hash: Promise<`0x${string}`>): Promise<void> {
-  const receipt = await c.publicClient.waitForTransactionReceipt({ hash: await hash });
-  if (receipt.status !== 'success') throw new Error(`demo setup transaction ${receipt.transactionHash} reverted`);
-}
 
 /** The demo user takes margin out so that the first adverse move needs a top-up. */
 async function thinPerpMargin(c: Clients, d: DevnetAddresses): Promise<void> {
@@ -53,7 +36,7 @@ async function thinPerpMargin(c: Clients, d: DevnetAddresses): Promise<void> {
   const acct = await c.publicClient.readContract({ address: d.perp, abi: perpExchangeAbi, functionName: 'getAccount', args: [c.walletClient.account.address, marketId] });
   const keep = (acct.notionalUnits * DEMO_MARKET.perpStartRatioPct) / 100n;
   const excess = acct.accountValueUnits - BigInt(keep);
-  if (excess > 0n) await confirm(c, c.walletClient.writeContract({ address: d.perp, abi: perpExchangeAbi, functionName: 'withdraw', args: [marketId, excess] }));
+  if (excess > 0n) await confirm(c, c.walletClient.writeContract({ address: d.perp, abi: perpExchangeAbi, functionName: 'withdraw', args: [marketId, excess] }), 'demo margin withdrawal');
 }
 
 async function thinAaveCollateral(c: Clients, d: DevnetAddresses): Promise<void> {
@@ -62,7 +45,7 @@ async function thinAaveCollateral(c: Clients, d: DevnetAddresses): Promise<void>
   // HF = collateral * LT / debt  =>  keep = HF * debt / LT
   const keepE8 = (DEMO_MARKET.aaveStartHfE2 * debtE8 * 100n) / ltBps;
   const excessUnits = (collateralE8 - keepE8) / 100n;
-  if (excessUnits > 0n) await confirm(c, c.walletClient.writeContract({ address: d.aave.pool, abi: aavePoolAbi, functionName: 'withdraw', args: [d.usdc, excessUnits, me] }));
+  if (excessUnits > 0n) await confirm(c, c.walletClient.writeContract({ address: d.aave.pool, abi: aavePoolAbi, functionName: 'withdraw', args: [d.usdc, excessUnits, me] }), 'demo collateral withdrawal');
 }
 
 /**
@@ -110,7 +93,7 @@ export async function startEmbeddedDevnet(config: KeeperConfig, logger: Logger, 
       rpcUrls: [anvil.rpcUrl],
       chainId: 31337,
       privateKey,
-      addresses: flatAddresses(state.addresses),
+      addresses: addressesFromDevnet(state.addresses),
       embedded: true,
       async close() {
         await driver?.stop();

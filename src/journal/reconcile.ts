@@ -100,6 +100,11 @@ function lastSigned(row: TxRow) {
   };
 }
 
+/** Confirmations at which a mined transaction is checked again: <= 1, then powers of two. */
+export function dueForReorgCheck(confirmations: bigint): boolean {
+  return confirmations <= 1n || (confirmations & (confirmations - 1n)) === 0n;
+}
+
 /**
  * Bring the journal in line with the chain: run before the first plan after a start (and cheaply
  * on every tick): nothing journaled is ever sent twice, and a mined action that a reorg removed
@@ -116,6 +121,9 @@ export async function reconcileJournal(d: ReconcileDeps, opts: { reorgDepth?: bi
   const head = opts.head ?? (await pc.getBlockNumber({ cacheTime: 0 }));
   const depth = opts.reorgDepth ?? 64n;
   for (const row of journal.minedSince(chainId, d.account, head > depth ? head - depth : 0n)) {
+    // On every tick this would cost a receipt per recent transaction for `depth` blocks: check
+    // at 0, 1, 2, 4, 8 ... confirmations instead (and everything at start, when head is unknown).
+    if (opts.head !== undefined && !dueForReorgCheck(head - BigInt(row.block ?? '0'))) continue;
     const r = await receipt(pc, row.hash);
     if (r && r.blockNumber.toString() === row.block) continue;
     if (r) {

@@ -50,7 +50,8 @@ export function adaptiveBand(config: KeeperConfig, risk: LiveRisk): NonNullable<
   const policy = config.policy;
   return (s) => {
     if (policy.bandMode === 'fixed') return undefined;
-    const gammaBasePerUsd = lpGammaBasePerUsd(s.lps, s.oracle.priceE8);
+    // Only the Whalley-Wilmott band uses gamma.
+    const gammaBasePerUsd = policy.bandMode === 'ww' ? lpGammaBasePerUsd(s.lps, s.oracle.priceE8) : 0;
     const nowSec = Number(s.blockTimestampSec);
     const d = bandWeiFor(policy, {
       grossSpotWei: exposures(s, policy.includeNativeEth).grossSpotWei,

@@ -192,3 +192,11 @@ describe('journal migration and the daily notional', () => {
     j.close();
   });
 });
+
+describe('reorg re-checks', () => {
+  it('happen at 0, 1, 2, 4, 8 ... confirmations, not on every tick', async () => {
+    const { dueForReorgCheck } = await import('../../src/journal/reconcile.js');
+    const due = Array.from({ length: 66 }, (_, i) => BigInt(i - 1)).filter(dueForReorgCheck);
+    expect(due).toEqual([-1n, 0n, 1n, 2n, 4n, 8n, 16n, 32n, 64n]);
+  });
+});

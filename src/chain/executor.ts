@@ -27,6 +27,8 @@ export interface RunContext {
   intentId?: number | null;
   /** Oracle reading of the planning tick, for the price bounds of the guard. */
   bounds: TxBoundsContext;
+  /** The planning block: dry-run stacks the simulations of one tick on each other. */
+  block?: bigint;
   /** Fields bound to every log line of the action (block, action kind). */
   log: Record<string, unknown>;
 }
@@ -103,7 +105,7 @@ export function createExecutor(opts: ExecutorOptions): Executor {
    * Dry-run transactions of one tick (same block) are simulated on top of each other, as they
    * would execute: a hedge after a top-up sees the top-up's margin.
    */
-  let dryRunPrefix: { block: unknown; txs: TxRequest[] } = { block: undefined, txs: [] };
+  let dryRunPrefix: { block: bigint | undefined; txs: TxRequest[] } = { block: undefined, txs: [] };
 
   type SimResult = { status: 'success'; gasUsed: bigint } | { status: 'failure'; error: unknown };
   let stackedSimulation = true;
@@ -141,9 +143,7 @@ export function createExecutor(opts: ExecutorOptions): Executor {
 
   async function dryRun(txs: readonly TxRequest[], ctx: RunContext): Promise<TxOutcome[]> {
     const context = ctx.log;
-    if (dryRunPrefix.block !== context['block'] || context['block'] === undefined) {
-      dryRunPrefix = { block: context['block'], txs: [] };
-    }
+    if (ctx.block === undefined || dryRunPrefix.block !== ctx.block) dryRunPrefix = { block: ctx.block, txs: [] };
     const all = [...dryRunPrefix.txs, ...txs];
     const results = await simulateSequence(all, context);
     const outcomes: TxOutcome[] = [];

@@ -200,6 +200,7 @@ export async function createKeeper(opts: KeeperOptions): Promise<Keeper> {
       const outcomes = await executor.run(built.txs, {
         intentId,
         bounds: { ...snapshot.oracle, maxSlippageBps: config.policy.maxSlippageBps, weth: addresses.weth, usdc: addresses.usdc },
+        block: assessment.blockNumber,
         log: { action: action.kind, block: assessment.blockNumber },
       });
       if (intentId !== null) {

@@ -158,9 +158,9 @@ describe('dry-run on an RPC without eth_simulateV1', () => {
       sender: null,
     });
     const tx = { label: 'approve', address: USDC as `0x${string}`, abi: erc20Abi, functionName: 'approve', args: [WETH, 1n] };
-    const run = { bounds: ctx, log: { block: 1n } };
+    const run = { bounds: ctx, block: 1n, log: {} };
     expect((await executor.run([tx], run)).map((o) => o.status)).toEqual(['simulated']);
-    expect((await executor.run([tx], { ...run, log: { block: 2n } })).map((o) => o.status)).toEqual(['simulated']);
+    expect((await executor.run([tx], { ...run, block: 2n })).map((o) => o.status)).toEqual(['simulated']);
     expect(estimates).toBe(2);
     expect(lines().filter((l) => l['event'] === 'dry_run.unstacked').length).toBe(1);
   });

@@ -4,7 +4,7 @@ import { rpcOrigin, type ChainAddresses, type KeeperConfig } from '../config.js'
 import type { Address, HedgeVenueKind } from '../core/types.js';
 import { initialPolicyState } from '../core/policy.js';
 import { initialGuardState, utcDay } from '../core/guard.js';
-import { createClients, type Clients, type TransportOptions } from '../chain/clients.js';
+import { createClients, type Clients } from '../chain/clients.js';
 import { createExecutor } from '../chain/executor.js';
 import { createSnapshotReader, type SnapshotReader } from '../chain/snapshot.js';
 import { createPerpVenue } from '../venues/perp.js';
@@ -31,9 +31,6 @@ export interface KeeperOptions {
   addresses: ChainAddresses;
   logger: Logger;
   dryRun: boolean;
-  transport?: TransportOptions;
-  /** Extra hooks into the tick (sanity checks, risk figures); see TickDeps. */
-  hooks?: Pick<TickDeps, 'checkSanity' | 'riskFigures'>;
   /** Called after every tick (metrics, journal, tests). */
   onTick?: (result: TickResult) => void;
   /** Metrics/benchmark hooks: ticks, transactions, RPC requests and errors. */
@@ -120,13 +117,9 @@ export async function createKeeper(opts: KeeperOptions): Promise<Keeper> {
     chainId: opts.chainId,
     privateKey: opts.privateKey,
     transport: {
-      ...opts.transport,
-      onRequest: (info) => {
-        opts.transport?.onRequest?.(info);
-        emit(opts.telemetry, 'rpcRequest', info.url, info.method);
-      },
+      // Counting parses each request body: only when someone counts.
+      onRequest: opts.telemetry?.rpcRequest ? (info) => emit(opts.telemetry, 'rpcRequest', info.url, info.method) : undefined,
       onError: (info) => {
-        opts.transport?.onError?.(info);
         emit(opts.telemetry, 'rpcError', info.url, info.error);
         // One line per URL per minute: a dead primary behind a fallback must not flood the log.
         const now = Date.now();
@@ -179,7 +172,6 @@ export async function createKeeper(opts: KeeperOptions): Promise<Keeper> {
     checkSanity: oracleSanity(config),
     riskFigures: (snapshot, assessment) => risk.figures(snapshot, assessment),
     bandFor: adaptiveBand(config, risk),
-    ...opts.hooks,
     async execute(action, assessment, snapshot) {
       const built = await venue.buildTxs(action, {
         account,

@@ -4,8 +4,7 @@ import { createKeeper, type Keeper } from '../../src/runner/keeper.js';
 import { readAddressesFile } from '../../src/runner/addresses.js';
 import { createRecordingLogger } from '../../src/monitor/logger.js';
 import { serializeAddresses } from '../../src/devnet/state.js';
-import { arbitragePoolToPrice } from '../../src/devnet/uniswap.js';
-import { priceFeedAbi } from '../../contracts-abi/index.js';
+import { movePrice } from '../../src/devnet/market-driver.js';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -63,13 +62,7 @@ export async function keeperOn(
 
 /** Move the oracle (as its owner) and arbitrage the Uniswap pool to the same price. */
 export async function setMarketPrice(d: Devnet, priceE8: bigint, opts: { arbitrage?: boolean } = {}): Promise<void> {
-  const owner = d.as('deployer');
-  const hash = await owner.walletClient.writeContract({ address: d.addresses.ethUsdFeed, abi: priceFeedAbi, functionName: 'setPrice', args: [priceE8] });
-  await owner.publicClient.waitForTransactionReceipt({ hash });
-  if (opts.arbitrage ?? true) {
-    const a = d.addresses;
-    await arbitragePoolToPrice(d.as('marketMaker'), { pool: a.uniswap.pool, swapRouter: a.uniswap.swapRouter, weth: a.weth, usdc: a.usdc, targetPriceE8: priceE8 });
-  }
+  await movePrice(d.rpcUrl, d.addresses, priceE8, { arbitrage: opts.arbitrage ?? true });
 }
 
 export const E8 = 10n ** 8n;

@@ -1,5 +1,5 @@
 import { SECONDS_PER_YEAR } from '../core/risk/returns.js';
-import type { CostTotals, PolicyRun } from './simulate.js';
+import type { CostTotals, PolicyCounters, PolicyRun } from './simulate.js';
 
 /**
  * The figures a backtest reports per policy. Definitions:
@@ -20,7 +20,10 @@ import type { CostTotals, PolicyRun } from './simulate.js';
  *   (a time-based policy is measured against the fixed band of the same base policy).
  */
 
-export interface PolicyMetrics {
+/** The run's own counters, as counted by the simulation (ticks become timeOutsideBandPct). */
+type CountedMetrics = Omit<PolicyCounters, 'ticks' | 'ticksOutsideBand'>;
+
+export interface PolicyMetrics extends CountedMetrics {
   hedgingCostUsd: number;
   costs: CostTotals;
   /** Per step (keeper tick). */
@@ -33,14 +36,6 @@ export interface PolicyMetrics {
   maxDrawdownPct: number;
   sharpe: number;
   sortino: number;
-  trades: number;
-  tradedEth: number;
-  topUps: number;
-  toppedUpUsd: number;
-  liquidations: number;
-  badDebtUsd: number;
-  guardBlocked: number;
-  venueRejected: number;
   timeOutsideBandPct: number;
   runtimeMs: number;
 }
@@ -96,7 +91,7 @@ export function policyMetrics(run: PolicyRun, intervalSec: number): PolicyMetric
   const sd = stdDev(pnl);
   const scale = Math.sqrt(SECONDS_PER_YEAR / intervalSec);
   const dd = maxDrawdown(run.series.valueUsd);
-  const c = run.counters;
+  const { ticks, ticksOutsideBand, ...counted } = run.counters;
   const v = run.series.valueUsd;
   return {
     hedgingCostUsd: run.costs.totalUsd,
@@ -109,15 +104,8 @@ export function policyMetrics(run: PolicyRun, intervalSec: number): PolicyMetric
     maxDrawdownPct: dd.pct,
     sharpe: (m / sd) * scale,
     sortino: (m / downsideDev(pnl)) * scale,
-    trades: c.trades,
-    tradedEth: c.tradedEth,
-    topUps: c.topUps,
-    toppedUpUsd: c.toppedUpUsd,
-    liquidations: c.liquidations,
-    badDebtUsd: c.badDebtUsd,
-    guardBlocked: c.guardBlocked,
-    venueRejected: c.venueRejected,
-    timeOutsideBandPct: c.ticks > 0 ? (100 * c.ticksOutsideBand) / c.ticks : 0,
+    ...counted,
+    timeOutsideBandPct: ticks > 0 ? (100 * ticksOutsideBand) / ticks : 0,
     runtimeMs: run.runtimeMs,
   };
 }

@@ -72,9 +72,12 @@ interface Range {
 export class Reader {
   readonly problems: string[] = [];
   readonly bad = new Set<string>();
+  /** Every name read: loadConfig reads each of its variables unconditionally, so this is the known set. */
+  readonly asked = new Set<string>();
   constructor(private readonly env: Env) {}
 
   raw(name: string): string | undefined {
+    this.asked.add(name);
     const v = this.env[name]?.trim();
     return v === undefined || v === '' ? undefined : v;
   }
@@ -120,7 +123,9 @@ export class Reader {
   }
 
   bool(name: string, def: boolean): boolean {
-    const schema = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((s) => ['true', '1', 'yes'].includes(s));
+    // Only the two words: a boolean the keeper has to interpret (yes, 1, on) can be read the
+    // other way than meant, and INCLUDE_NATIVE_ETH=true sells the gas money.
+    const schema = z.enum(['true', 'false']).transform((s) => s === 'true');
     return this.parse(name, String(def), schema, 'expected true or false', def);
   }
 

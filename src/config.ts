@@ -2,6 +2,7 @@ import { isAddress, type Hex } from 'viem';
 import { z } from 'zod';
 import type { Address, BandParams, GuardPolicy, HedgePolicy, HedgeVenueKind } from './core/types.js';
 import { ConfigError, REDACTED, Reader, Secrets, rpcOrigin, units, type Env } from './config-reader.js';
+import { unknownVariables } from './config-names.js';
 
 export { ConfigError, Secrets, rpcOrigin } from './config-reader.js';
 
@@ -81,7 +82,8 @@ export interface KeeperConfig {
 /** Where Multicall3 lives on mainnet and most EVM chains (and on our devnet). */
 export const MULTICALL3_CANONICAL: Address = '0xcA11bde05977b3631167028862bE2a173976CA11';
 
-const ADDRESS_VARS: Record<keyof ChainAddresses, string> = {
+/** The variable of each address (preflight and resolveAddresses name the culprit by it). */
+export const ADDRESS_VARS: Record<keyof ChainAddresses, string> = {
   oracleFeed: 'ORACLE_FEED',
   usdcFeed: 'USDC_FEED',
   weth: 'WETH',
@@ -184,7 +186,7 @@ function readPolicy(r: Reader): HedgePolicy {
     hfTargetE18: units(hfTarget, 18),
     maxSlippageBps: r.int('MAX_SLIPPAGE_BPS', '50', 1, 5_000) ?? 50,
     includeNativeEth: r.bool('INCLUDE_NATIVE_ETH', false),
-    bandMode: r.choice('BAND_MODE', 'fixed', ['fixed', 'vol', 'ww', 'time']),
+    bandMode: r.choice('BAND_MODE', 'adaptive', ['fixed', 'vol', 'ww', 'time', 'adaptive']),
     band: readBandParams(r),
   };
 }
@@ -204,6 +206,9 @@ function readBandParams(r: Reader): BandParams {
     wwCostBps: r.decimal('WW_COST_BPS', '10', { min: 0, max: 1000 }).toNumber(),
     wwRiskAversionPerUsd: r.decimal('WW_RISK_AVERSION', '0.0005', { min: 0, above: true }).toNumber(),
     rebalancePeriodSec: r.int('REBALANCE_PERIOD_SEC', '3600', 1, 86_400 * 30) ?? 3600,
+    adaptiveCostBps: r.decimal('BAND_COST_BPS', '5', { min: 0, max: 1000 }).toNumber(),
+    adaptiveRiskAversionPerUsd: r.decimal('BAND_RISK_AVERSION', '0.000093', { min: 0, above: true }).toNumber(),
+    volFastHalfLifeSec: r.int('BAND_VOL_FAST_HALF_LIFE_SEC', '14400', 60, 86_400 * 30) ?? 14_400,
   };
 }
 
@@ -237,10 +242,13 @@ export function loadConfig(env: Env): KeeperConfig {
   const addressesFile = r.string('ADDRESSES_FILE');
   const addresses = readAddresses(r, live, venue, addressesFile);
   const policy = readPolicy(r);
+  const maxTopUpUsdc = r.decimal('MAX_TOPUP_USDC', '100000', { min: 0, above: true });
   const guard = {
     maxTradeWei: policy.maxTradeWei,
     maxNotionalPerDayUsdE8: units(r.decimal('MAX_NOTIONAL_PER_DAY_USD', '1000000', { min: 0, above: true }), 8),
-    maxTopUpUnits: units(r.decimal('MAX_TOPUP_USDC', '100000', { min: 0, above: true }), 6),
+    maxTopUpUnits: units(maxTopUpUsdc, 6),
+    // Default: five full top-ups a day.
+    maxTopUpPerDayUnits: units(r.decimal('MAX_TOPUP_PER_DAY_USDC', maxTopUpUsdc.mul(5).toFixed(), { min: 0, above: true }), 6),
     maxGasPriceWei: units(r.decimal('MAX_GAS_PRICE_GWEI', '200', { min: 0, above: true }), 9),
   };
   const config: KeeperConfig = {
@@ -265,6 +273,8 @@ export function loadConfig(env: Env): KeeperConfig {
     },
     safety: readSafety(r),
   };
+  const ignored = new Set((r.string('IGNORE_VARS') ?? '').split(',').map((s) => s.trim()).filter(Boolean));
+  r.problems.push(...unknownVariables(env, r.asked, ignored));
   if (r.problems.length > 0) throw new ConfigError(r.problems);
   return deepFreeze(config);
 }

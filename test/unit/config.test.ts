@@ -3,6 +3,7 @@ import { inspect } from 'node:util';
 import { parse } from 'dotenv';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, configSummary, loadConfig, resolveAddresses } from '../../src/config.js';
+import { closestKnown, editDistance, unknownVariables } from '../../src/config-names.js';
 
 const ETH = 10n ** 18n;
 const KEY = `0x${'4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318'}`;
@@ -32,11 +33,15 @@ describe('loadConfig: defaults', () => {
       hedgeRatioE18: ETH, deltaBandWei: ETH / 2n, deltaBandPctE18: 5n * 10n ** 16n, hysteresisE18: ETH / 2n,
       cooldownSec: 60, minTradeWei: ETH / 100n, maxTradeWei: 50n * ETH,
       marginTriggerE18: 15n * 10n ** 16n, marginTargetE18: 25n * 10n ** 16n, hfTriggerE18: 13n * 10n ** 17n, hfTargetE18: 16n * 10n ** 17n,
-      maxSlippageBps: 50, includeNativeEth: false, bandMode: 'fixed',
-      band: { volRefAnnual: 1, minWei: ETH / 10n, maxWei: 100n * ETH, wwCostBps: 10, wwRiskAversionPerUsd: 0.0005, rebalancePeriodSec: 3600 },
+      maxSlippageBps: 50, includeNativeEth: false, bandMode: 'adaptive',
+      band: {
+        volRefAnnual: 1, minWei: ETH / 10n, maxWei: 100n * ETH, wwCostBps: 10, wwRiskAversionPerUsd: 0.0005, rebalancePeriodSec: 3600,
+        adaptiveCostBps: 5, adaptiveRiskAversionPerUsd: 0.000093, volFastHalfLifeSec: 14_400,
+      },
     });
     expect(c.guard).toEqual({
       maxTradeWei: 50n * ETH, maxNotionalPerDayUsdE8: 1_000_000n * 10n ** 8n, maxTopUpUnits: 100_000n * 10n ** 6n, maxGasPriceWei: 200n * 10n ** 9n,
+      maxTopUpPerDayUnits: 500_000n * 10n ** 6n,
     });
     expect(c.loop).toEqual({ tickMode: 'block', tickIntervalMs: 2000, logLevel: 'info', logFormat: 'auto', dataDir: './data', metricsPort: null,
       metricsHost: '127.0.0.1', healthMaxTickAgeSec: 120 });
@@ -51,7 +56,7 @@ describe('loadConfig: defaults', () => {
   it('converts human units to base units and E18 ratios', () => {
     const c = loadConfig({
       ...LIVE, CHAIN_ID: '42161', HEDGE_RATIO: '0.5', DELTA_BAND_PCT: '2.5', HYSTERESIS_PCT: '100', MAX_TOPUP_USDC: '1234.56',
-      MAX_GAS_PRICE_GWEI: '1.5', MAX_NOTIONAL_PER_DAY_USD: '0.01', MIN_TRADE_ETH: '.001', INCLUDE_NATIVE_ETH: 'yes', METRICS_PORT: '9464',
+      MAX_GAS_PRICE_GWEI: '1.5', MAX_NOTIONAL_PER_DAY_USD: '0.01', MIN_TRADE_ETH: '.001', INCLUDE_NATIVE_ETH: 'true', METRICS_PORT: '9464',
       METRICS_HOST: '0.0.0.0', HEALTH_MAX_TICK_AGE_SEC: '30',
       RPC_URLS: ' https://a.example/v2/k , wss://b.example ,', HEDGE_VENUE: 'aave', WETH: A1, USDC: A2, COOLDOWN_SEC: '0',
     });
@@ -142,6 +147,7 @@ describe('loadConfig: cross-field checks', () => {
     expect(c.policy.bandMode).toBe('time');
     expect(c.policy.band).toEqual({
       volRefAnnual: 0.8, minWei: ETH / 4n, maxWei: 125n * ETH / 10n, wwCostBps: 7.5, wwRiskAversionPerUsd: 0.002, rebalancePeriodSec: 900,
+      adaptiveCostBps: 5, adaptiveRiskAversionPerUsd: 0.000093, volFastHalfLifeSec: 14_400,
     });
   });
 
@@ -234,5 +240,107 @@ describe('resolveAddresses', () => {
         'USDC=(unset): the addresses file has an invalid usdc (0xnope)',
       ]);
     }
+  });
+});
+
+describe('variables that look like ours but are not', () => {
+  it.each([
+    ['RPC_URL', 'RPC_URLS'], ['HEDGE_RATO', 'HEDGE_RATIO'], ['MAX_SLIPAGE_BPS', 'MAX_SLIPPAGE_BPS'], ['HEDGE_RATOI', 'HEDGE_RATIO'],
+    ['rpc_urls', 'RPC_URLS'], ['Hedge_Venue', 'HEDGE_VENUE'], ['LOGLEVEL', 'LOG_LEVEL'], ['PRIVATEKEY', 'PRIVATE_KEY'], ['CHAINID', 'CHAIN_ID'],
+    ['MAX_TOPUP_USD', 'MAX_TOPUP_USDC'], ['ORACLE_FEEDS', 'ORACLE_FEED'], ['AAVE_POOL', 'AAVE_POOL_ADDRESSES_PROVIDER'],
+    ['KEYSTORE_PASSWORD_FILE', 'KEYSTORE_PASSWORD'],
+  ])('%s: did you mean %s?', (name, known) => {
+    expect(problems({ [name]: '1' })).toEqual([`${name}: unknown variable; did you mean ${known}?`]);
+  });
+
+  it('a misspelled RPC_URL next to a key and an addresses file stops the keeper instead of running the devnet', () => {
+    expect(problems({ RPC_URL: 'https://eth.example/v2/KEY', PRIVATE_KEY: KEY, ADDRESSES_FILE: './a.json' })).toEqual([
+      'RPC_URL: unknown variable; did you mean RPC_URLS?',
+    ]);
+  });
+
+  it.each(['HEDGE_FOO', 'ORACLE_HEARTBEAT_SEC', 'METRICS_PATH', 'JOURNAL_DIR', 'MAX_TOPUP_PER_WEEK_USDC', 'TICK_EVERY', 'LOG_FILE'])(
+    '%s: our prefix, no such variable',
+    (name) => {
+      const lines = problems({ [name]: 'x' });
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(new RegExp(`^${name}: unknown variable \\(`));
+    },
+  );
+
+  it('one line per unknown variable, with the other problems, never showing a value', () => {
+    const lines = problems({ PRIVATE_KY: KEY, HEDGE_RATO: '0.5', HEDGE_RATIO: 'lots', ALERT_WEBHOOK: 'https://hooks.example/SECRET' });
+    expect(lines).toEqual([
+      'HEDGE_RATIO=lots: expected a plain decimal number >= 0 and <= 2',
+      'ALERT_WEBHOOK: unknown variable; did you mean ALERT_WEBHOOK_URL?',
+      'HEDGE_RATO: unknown variable; did you mean HEDGE_RATIO?',
+      'PRIVATE_KY: unknown variable; did you mean PRIVATE_KEY?',
+    ]);
+    expect(lines.join('\n')).not.toContain(KEY.slice(2, 20));
+    expect(lines.join('\n')).not.toContain('SECRET');
+  });
+
+  it('an empty misspelling (dotenv writes VAR= as "") does nothing, and is let through', () => {
+    expect(() => loadConfig({ RPC_URL: '', HEDGE_RATO: '  ' })).not.toThrow();
+  });
+
+  it('IGNORE_VARS lets through names another program sets under our prefixes', () => {
+    expect(() => loadConfig({ HEDGE_FOO: '1', MAX_CONNECTIONS: '5', IGNORE_VARS: 'HEDGE_FOO, MAX_CONNECTIONS' })).not.toThrow();
+    expect(problems({ HEDGE_FOO: '1', MAX_CONNECTIONS: '5', IGNORE_VARS: 'HEDGE_FOO' })).toHaveLength(1);
+  });
+
+  it('no false positives on what shells, npm, CI, systemd, containers and other tools set', () => {
+    const common = [
+      'PATH', 'HOME', 'USER', 'SHELL', 'TERM', 'LANG', 'LC_ALL', 'PWD', 'OLDPWD', 'SHLVL', 'HOSTNAME', 'LOGNAME', 'TMPDIR', 'EDITOR', 'PAGER', 'LESS',
+      'MAIL', 'DISPLAY', 'COLUMNS', 'LINES', 'TZ', 'DEBUG', '_', 'NODE_ENV', 'NODE_OPTIONS', 'NODE_PATH', 'NODE_EXTRA_CA_CERTS', 'CI',
+      'GITHUB_ACTIONS', 'GITHUB_SHA', 'GITHUB_WORKSPACE', 'RUNNER_OS', 'RUNNER_TEMP', 'GITLAB_CI', 'BUILDKITE', 'npm_config_cache',
+      'npm_config_user_agent', 'npm_package_name', 'npm_package_version', 'npm_lifecycle_event', 'npm_lifecycle_script', 'npm_execpath',
+      'npm_node_execpath', 'npm_command', 'INIT_CWD', 'VITEST', 'VITEST_MODE', 'VITEST_POOL_ID', 'VITEST_WORKER_ID', 'TEST', 'HTTP_PROXY',
+      'https_proxy', 'NO_PROXY', 'no_proxy', 'FORCE_COLOR', 'NO_COLOR', 'COLORTERM', 'TERM_PROGRAM', 'XDG_RUNTIME_DIR', 'XDG_CONFIG_HOME',
+      'SSH_AUTH_SOCK', 'SSH_CONNECTION', 'JOURNAL_STREAM', 'INVOCATION_ID', 'NOTIFY_SOCKET', 'SYSTEMD_EXEC_PID', 'MAINPID', 'WATCHDOG_USEC',
+      'STATE_DIRECTORY', 'LOGS_DIRECTORY', 'RUNTIME_DIRECTORY', 'CREDENTIALS_DIRECTORY', 'HF_HOME', 'HF_TOKEN', 'ORACLE_HOME', 'ORACLE_SID',
+      'DELTA_PAGER', 'DELTA_FEATURES', 'ANVIL_BIN', 'FORK_URL', 'FORK_BLOCK', 'CHROMIUM_PATH', 'CHAOS_RESULTS', 'DOCKER_HOST',
+      'KUBERNETES_SERVICE_HOST', 'KUBERNETES_PORT', 'PYTHONPATH', 'VIRTUAL_ENV', 'JAVA_HOME', 'GOPATH', 'CARGO_HOME', 'LD_LIBRARY_PATH',
+      'MANPATH', 'SSL_CERT_FILE', 'SSL_CERT_DIR', 'CURL_CA_BUNDLE', 'REQUESTS_CA_BUNDLE', 'RUST_BACKTRACE', 'DEBIAN_FRONTEND',
+      'PIP_CERT', 'PYENV_ROOT', 'IS_SANDBOX', 'CONTAINER_NAME', 'AWS_REGION', 'AWS_PROFILE', 'GOOGLE_APPLICATION_CREDENTIALS', 'ETH_RPC_URL',
+      'ETHERSCAN_API_KEY', 'FOUNDRY_PROFILE', 'ALCHEMY_API_KEY', 'INFURA_API_KEY', 'DATABASE_URL', 'REDIS_URL', 'PORT', 'HOST',
+    ];
+    const env = Object.fromEntries(common.map((n) => [n, 'some value']));
+    expect(() => loadConfig(env)).not.toThrow();
+    expect(unknownVariables(env, new Set(Object.keys(parse(readFileSync(new URL('../../.env.example', import.meta.url))))))).toEqual([]);
+  });
+
+  it('every variable in .env.example is known (a copied example passes as is)', () => {
+    const example = parse(readFileSync(new URL('../../.env.example', import.meta.url)));
+    const filled = Object.fromEntries(Object.keys(example).map((k) => [k, example[k] || 'x']));
+    const lines = (() => {
+      try {
+        loadConfig(filled);
+        return [];
+      } catch (e) {
+        return [...(e as ConfigError).problems];
+      }
+    })();
+    expect(lines.filter((l) => /unknown variable/.test(l))).toEqual([]);
+  });
+
+  it('edit distance counts an adjacent swap as one edit; near-misses need length >= 5', () => {
+    expect(editDistance('HEDGE_RATIO', 'HEDGE_RATOI')).toBe(1);
+    expect(editDistance('RPC_URL', 'RPC_URLS')).toBe(1);
+    expect(editDistance('kitten', 'sitting')).toBe(3);
+    expect(closestKnown('RPC_URLZZZ', ['RPC_URLS'])).toBeNull();
+    // USER is two edits from USDC, but too short to judge.
+    expect(unknownVariables({ USER: 'me', WETH9: '1' }, new Set(['USDC', 'WETH']))).toEqual(['WETH9: unknown variable; did you mean WETH?']);
+  });
+});
+
+describe('booleans are true or false, nothing else', () => {
+  it.each(['yes', 'no', '1', '0', 'TRUE', 'False', 'on'])('INCLUDE_NATIVE_ETH=%s is refused, naming the variable', (v) => {
+    expect(problems({ INCLUDE_NATIVE_ETH: v })).toEqual([`INCLUDE_NATIVE_ETH=${v}: expected true or false`]);
+  });
+  it('true and false', () => {
+    expect(loadConfig({ INCLUDE_NATIVE_ETH: 'true' }).policy.includeNativeEth).toBe(true);
+    expect(loadConfig({ INCLUDE_NATIVE_ETH: 'false' }).policy.includeNativeEth).toBe(false);
+    expect(loadConfig({}).policy.includeNativeEth).toBe(false);
   });
 });

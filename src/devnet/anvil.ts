@@ -120,7 +120,9 @@ function buildArgs(port: number, opts: AnvilOptions): string[] {
 async function spawnOnce(port: number, opts: AnvilOptions): Promise<AnvilInstance> {
   // Own process group: a Ctrl-C in the terminal reaches us, not anvil, so a keeper can finish
   // its in-flight transaction before its chain goes away.
-  const child = spawn(anvilBinary(), buildArgs(port, opts), { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
+  // The environment passes through on purpose: a test run's marker (test/global-setup.ts) tells
+  // that run's anvils from any other checkout's when it looks for orphans.
+  const child = spawn(anvilBinary(), buildArgs(port, opts), { stdio: ['ignore', 'ignore', 'pipe'], detached: true, env: process.env });
   live.add(child);
   hookProcessExit();
   let stderr = '';

@@ -1,6 +1,9 @@
 import { Writable } from 'node:stream';
-import { PinoPretty } from 'pino-pretty';
 import { pino, type Logger, type DestinationStream, type LevelWithSilent } from 'pino';
+import { prettyLine } from './pretty.js';
+import { createScrubber } from './scrub.js';
+
+export { scrubText } from './scrub.js';
 
 export type { Logger } from 'pino';
 export type LogFormat = 'auto' | 'json' | 'pretty';
@@ -14,6 +17,11 @@ export interface LoggerOptions {
   bindings?: Record<string, unknown>;
   /** Values that must never reach a line (private key, keystore password). */
   secrets?: readonly string[];
+  /**
+   * URLs whose path and query may hold a key (RPC endpoints, the alert webhook): every line
+   * shows them, and any URL on their origin or carrying their keys, by origin only.
+   */
+  rpcUrls?: readonly string[];
   /** Sees every (redacted) JSON line: alerts are derived from log events. Must not throw. */
   onLine?: (line: string) => void;
 }
@@ -83,14 +91,16 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
       },
     },
   };
-  const redact = createRedactor(opts.secrets ?? []);
-  const sink: DestinationStream = pretty
-    ? PinoPretty({ colorize: true, translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname', singleLine: true, sync: true })
-    : (opts.destination ?? pino.destination({ dest: 1, sync: true }));
+  const redactSecrets = createRedactor(opts.secrets ?? []);
+  const scrub = createScrubber(opts.rpcUrls ?? []);
+  const sink: DestinationStream = opts.destination ?? pino.destination({ dest: 1, sync: true });
+  // A person reads the pretty text: fields beyond the message only when asking for debug.
+  const prettyOpts = { detail: level === 'debug' || level === 'trace', color: !opts.destination && isTty() && !process.env['NO_COLOR'] };
   const redacting = new Writable({
     write(chunk: Buffer, _enc, cb) {
-      const line = redact(chunk.toString());
-      sink.write(line);
+      // The one choke point: nothing reaches the sink, the terminal or the alerter unscrubbed.
+      const line = scrub(redactSecrets(chunk.toString()));
+      sink.write(pretty ? prettyLine(line, prettyOpts) : line);
       if (opts.onLine) {
         try {
           opts.onLine(line);

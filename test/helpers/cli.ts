@@ -40,7 +40,8 @@ export function parseJsonLines(text: string): Array<Record<string, unknown>> {
  */
 export function startCli(args: string[], env: Record<string, string>): { child: ChildProcess; done: Promise<CliRun> } {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', '--env-file', emptyEnvFile(), ...args], {
-    env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '', LOG_FORMAT: 'json', ...env },
+    // KEEPER_TEST_RUN_ID: the run's marker, so the orphan check counts anvils the CLI starts too.
+    env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '', KEEPER_TEST_RUN_ID: process.env['KEEPER_TEST_RUN_ID'] ?? '', LOG_FORMAT: 'json', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';

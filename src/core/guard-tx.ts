@@ -4,7 +4,47 @@ import type { GuardVerdict } from './types.js';
  * Deny-by-default price bounds on the transactions themselves, checked before signing, from
  * the oracle alone: whatever a venue adapter computed, a trade or swap whose worst accepted price
  * is further from the oracle than MAX_SLIPPAGE_BPS (or unbounded) is refused.
+ *
+ * Every transaction declares what bounds it (`TxBound`), and the guard knows which declaration
+ * each function needs: a function it does not know, a missing or unknown declaration, or one that
+ * does not fit the function (an approve passed off as a trade, a trade declaring no bound) is
+ * refused, as is a declaration that differs from the calldata it describes.
  */
+
+/** What bounds a transaction, declared by the venue that builds it (TxRequest.bound). */
+export type TxBound =
+  /** A trade filled at the venue's price: the worst price accepted, in the calldata. */
+  | { kind: 'oracle-price'; acceptablePriceE8: bigint }
+  /**
+   * A swap: the quote it was built from and the limit sent with it, in the token the limit is in
+   * (exact input: the output quoted and amountOutMinimum; exact output: the input quoted and
+   * amountInMaximum).
+   */
+  | { kind: 'quote'; quotedAmount: bigint; limitAmount: bigint }
+  /**
+   * No price in it: an allowance, collateral moved in or out, debt taken or repaid (the borrowed
+   * asset is sold by a quote-bounded swap, and the venue's own checks stop an unsafe borrow).
+   */
+  | { kind: 'none'; why: 'approve' | 'collateral' | 'debt' };
+
+type BoundSpec = 'oracle-price' | 'quote' | 'none:approve' | 'none:collateral' | 'none:debt';
+
+/** The functions the guard knows and the declaration each must carry. Anything else is refused. */
+const KNOWN_FUNCTIONS: ReadonlyMap<string, BoundSpec> = new Map<string, BoundSpec>([
+  ['trade', 'oracle-price'],
+  ['exactInputSingle', 'quote'],
+  ['exactOutputSingle', 'quote'],
+  ['approve', 'none:approve'],
+  ['deposit', 'none:collateral'],
+  ['supply', 'none:collateral'],
+  ['borrow', 'none:debt'],
+  ['repay', 'none:debt'],
+]);
+
+/** The functions checkTxBounds knows (for messages and tests). */
+export function knownTxFunctions(): string[] {
+  return [...KNOWN_FUNCTIONS.keys()];
+}
 
 export interface TxBoundsContext {
   /** ETH/USD and USDC/USD from the feeds, 8 decimals. */
@@ -46,8 +86,11 @@ function refuse(reason: string): GuardVerdict {
   return { ok: false, reason };
 }
 
-function checkTrade(args: readonly unknown[], ctx: TxBoundsContext, slip: bigint): GuardVerdict {
+function checkTrade(args: readonly unknown[], bound: { acceptablePriceE8: bigint }, ctx: TxBoundsContext, slip: bigint): GuardVerdict {
   const [, sizeDeltaWei, acceptablePriceE8] = args as [bigint, bigint, bigint];
+  if (acceptablePriceE8 !== bound.acceptablePriceE8) {
+    return refuse(`trade calldata accepts price ${String(acceptablePriceE8)}, its declared bound is ${bound.acceptablePriceE8}`);
+  }
   if (sizeDeltaWei < 0n && acceptablePriceE8 < worse(ctx.priceE8, slip)) {
     return refuse(`sell with acceptable price ${acceptablePriceE8} below the oracle ${ctx.priceE8} minus ${slip} bps`);
   }
@@ -57,7 +100,22 @@ function checkTrade(args: readonly unknown[], ctx: TxBoundsContext, slip: bigint
   return { ok: true };
 }
 
-function checkSwap(fn: string, p: SwapParams, ctx: TxBoundsContext, slip: bigint): GuardVerdict {
+/** The swap's limit is the one declared, and the quote it was built from already meets it. */
+function checkQuote(fn: string, p: SwapParams, bound: { quotedAmount: bigint; limitAmount: bigint }): GuardVerdict {
+  const exactIn = fn === 'exactInputSingle';
+  const limit = exactIn ? p.amountOutMinimum : p.amountInMaximum;
+  const name = exactIn ? 'amountOutMinimum' : 'amountInMaximum';
+  if (limit !== bound.limitAmount) return refuse(`${fn} calldata ${name} ${String(limit)} differs from its declared limit ${bound.limitAmount}`);
+  if (exactIn ? bound.quotedAmount < bound.limitAmount : bound.quotedAmount > bound.limitAmount) {
+    return refuse(`${fn} quote ${bound.quotedAmount} does not meet its own ${name} ${bound.limitAmount}`);
+  }
+  return { ok: true };
+}
+
+function checkSwap(fn: string, p: SwapParams, bound: { quotedAmount: bigint; limitAmount: bigint }, ctx: TxBoundsContext, slip: bigint): GuardVerdict {
+  if (typeof p !== 'object' || p === null) return refuse(`${fn} without its parameters struct`);
+  const quoted = checkQuote(fn, p, bound);
+  if (!quoted.ok) return quoted;
   const pair = (eq(p.tokenIn, ctx.weth) && eq(p.tokenOut, ctx.usdc)) || (eq(p.tokenIn, ctx.usdc) && eq(p.tokenOut, ctx.weth));
   if (!pair) return refuse(`${fn} of ${p.tokenIn} -> ${p.tokenOut} is not the hedged WETH/USDC pair`);
   const sellsWeth = eq(p.tokenIn, ctx.weth);
@@ -74,16 +132,40 @@ function checkSwap(fn: string, p: SwapParams, ctx: TxBoundsContext, slip: bigint
   return { ok: true };
 }
 
-export function checkTxBounds(tx: { functionName: string; args: readonly unknown[] }, ctx: TxBoundsContext): GuardVerdict {
-  const slip = BigInt(ctx.maxSlippageBps);
+function declared(bound: unknown): BoundSpec | null {
+  if (typeof bound !== 'object' || bound === null) return null;
+  const b = bound as { kind?: unknown; why?: unknown };
+  if (b.kind === 'oracle-price' || b.kind === 'quote') return b.kind;
+  if (b.kind === 'none' && (b.why === 'approve' || b.why === 'collateral' || b.why === 'debt')) return `none:${b.why}`;
+  return null;
+}
+
+const describeBound = (spec: BoundSpec) => (spec.startsWith('none:') ? `none (${spec.slice(5)})` : spec);
+
+export function checkTxBounds(tx: { functionName: string; args: readonly unknown[]; bound?: TxBound }, ctx: TxBoundsContext): GuardVerdict {
+  const fn = tx.functionName;
+  const needed = KNOWN_FUNCTIONS.get(fn);
+  if (!needed) return refuse(`${fn} is not a function the transaction guard knows (deny by default; it knows ${knownTxFunctions().join(', ')})`);
+  const spec = declared(tx.bound);
+  if (!spec) {
+    const shown = JSON.stringify(tx.bound, (_k, v) => (typeof v === 'bigint' ? v.toString() : v)) ?? 'missing';
+    return refuse(`${fn} declares no bound the transaction guard knows (bound ${shown})`);
+  }
+  if (spec !== needed) return refuse(`${fn} declares a ${describeBound(spec)} bound; the guard requires ${describeBound(needed)} for it`);
+  // Nothing is sent on a price the keeper does not believe, not even an approval.
   if (ctx.priceE8 <= 0n || ctx.quotePriceE8 <= 0n) return refuse('no usable oracle price to bound the transaction');
-  switch (tx.functionName) {
-    case 'trade':
-      return checkTrade(tx.args, ctx, slip);
-    case 'exactInputSingle':
-    case 'exactOutputSingle':
-      return checkSwap(tx.functionName, tx.args[0] as SwapParams, ctx, slip);
-    default:
-      return { ok: true }; // no price in it (approve, deposit, supply, borrow, repay)
+  const slip = BigInt(ctx.maxSlippageBps);
+  const bound = tx.bound as TxBound;
+  switch (bound.kind) {
+    case 'oracle-price':
+      return checkTrade(tx.args, bound, ctx, slip);
+    case 'quote':
+      return checkSwap(fn, tx.args[0] as SwapParams, bound, ctx, slip);
+    case 'none':
+      return { ok: true };
+    default: {
+      const never: never = bound;
+      return refuse(`unknown bound ${String(never)}`);
+    }
   }
 }

@@ -121,6 +121,10 @@ export function topUpToReach(
   sizeAfterWei: bigint,
   quotePriceE8: bigint = E8,
 ): bigint {
+  // Sizing on no price would divide by it (Aave) or buy nothing real: a caller bug, said plainly.
+  if (priceE8 <= 0n || quotePriceE8 <= 0n) {
+    throw new RangeError(`topUpToReach: no usable price to size a top-up on (priceE8 ${priceE8}, quotePriceE8 ${quotePriceE8})`);
+  }
   const scenario: CollateralScenario = { sizeAfterWei, priceE8, quotePriceE8 };
   if (ratioAfter(account, scenario) >= targetRatioE18) return 0n;
   let topUp = account.venue === 'perp'

@@ -1,7 +1,16 @@
-import type { Action, Assessment, HedgePolicy, Plan, PolicyState } from './types.js';
-import { MAX_UINT256, absBig, e18ToDecimal, fmtEth, fmtRatioE18, fmtUsdc, maxBig, minBig } from './format.js';
+import type { Action, Assessment, HedgePolicy, Plan, PlanWarning, PolicyState } from './types.js';
+import { MAX_UINT256, absBig, fixedToString, fmtEth, fmtRatioE18, fmtUsdc } from './format.js';
 import { increaseAllowed, ratioAfter, topUpToReach } from './margin.js';
 import { cooldownRemainingSec, returnLevelWei, tradeBackWei } from './policy.js';
+import type { TopUpAllowance } from './guard.js';
+
+export interface PlanOptions {
+  /**
+   * The most one top-up may add now (guard.topUpAllowance: MAX_TOPUP_USDC, or what is left of
+   * MAX_TOPUP_PER_DAY_USDC today). Omitted: only the wallet limits a top-up.
+   */
+  topUpAllowance?: TopUpAllowance;
+}
 
 /**
  * Decide what to do about an assessment. Pure: time comes in as nowSec. The returned state
@@ -9,24 +18,39 @@ import { cooldownRemainingSec, returnLevelWei, tradeBackWei } from './policy.js'
  * should keep the old state when the hedge is not executed.
  *
  * Order: a top-up always comes before a hedge trade, and is sized for the position the trade
- * leaves, so the trade never runs on thin margin. Cooldown and safe mode block trades only.
+ * leaves, so the trade never runs on thin margin. The cooldown blocks trades only; safe mode
+ * blocks both (nothing is sized on a price the keeper does not believe). A top-up is clipped to
+ * the caps and the wallet, and dropped (with a warning) when what is left cannot lift the ratio
+ * above the trigger: it would only feed a liquidation.
  */
 export function plan(
   a: Assessment,
   state: PolicyState,
   policy: HedgePolicy,
   nowSec: number,
+  opts: PlanOptions = {},
 ): { plan: Plan; state: PolicyState } {
   const skipped: string[] = [];
   let hedge = decideHedge(a, state, policy, nowSec, skipped);
-  if (hedge && !venueWouldAccept(a, hedge.sizeDeltaWei, skipped)) hedge = null;
-  const sizeAfterWei = a.hedgeDeltaWei + (hedge?.sizeDeltaWei ?? 0n);
-  const topUp = decideTopUp(a, sizeAfterWei, hedge !== null, skipped);
+  const decide = (h: HedgeAction | null) => {
+    const notes: TopUpNotes = { skipped: [], warnings: [] };
+    const topUp = decideTopUp(a, a.hedgeDeltaWei + (h?.sizeDeltaWei ?? 0n), h !== null, state, opts.topUpAllowance, notes);
+    return { topUp, notes };
+  };
+  let withTopUp = decide(hedge);
+  // The venue check counts only the top-up that will really be sent with the trade.
+  if (hedge && !venueWouldAccept(a, hedge.sizeDeltaWei, withTopUp.topUp?.amountUnits ?? 0n, skipped)) {
+    hedge = null;
+    withTopUp = decide(null);
+  }
+  const { topUp, notes } = withTopUp;
+  skipped.push(...notes.skipped);
   const actions: Action[] = [];
   if (topUp) actions.push(topUp);
   if (hedge) actions.push(hedge);
   const nextState = hedge ? { ...state, lastHedgeAtSec: nowSec } : state;
-  return { plan: { actions, skipped }, state: nextState };
+  const out: Plan = { actions, skipped, ...(notes.warnings.length ? { warnings: notes.warnings } : {}) };
+  return { plan: out, state: nextState };
 }
 
 type HedgeAction = Extract<Action, { kind: 'adjustHedge' }>;
@@ -35,7 +59,7 @@ type HedgeAction = Extract<Action, { kind: 'adjustHedge' }>;
 export const COOLDOWN_OVERRIDE_BANDS = 3n;
 
 function pct(e18: bigint): string {
-  return `${e18ToDecimal(e18).mul(100).toFixed(0)}%`;
+  return `${fixedToString(e18 * 100n, 18, 0)}%`;
 }
 
 function decideHedge(
@@ -72,6 +96,10 @@ function decideHedge(
     skipped.push(`safe mode (${state.safeMode.reason}): hedge ${what} not placed; ${where}`);
     return null;
   }
+  if (state.hedgeHold) {
+    skipped.push(`${state.hedgeHold}: hedge ${what} not placed; ${where}`);
+    return null;
+  }
   const waitSec = cooldownRemainingSec(state, policy, nowSec);
   // The cooldown stops churn around the band edge; it must not leave a large move unhedged.
   const urgent = absBig(a.deviationWei) > COOLDOWN_OVERRIDE_BANDS * a.bandWei;
@@ -92,13 +120,10 @@ function decideHedge(
 
 /**
  * A trade that grows the hedge must pass the venue's opening check (perp initial margin, Aave
- * LTV) even after the largest top-up the wallet allows; otherwise it would only revert.
+ * LTV) with the top-up planned before it; otherwise it would only revert.
  */
-function venueWouldAccept(a: Assessment, sizeDeltaWei: bigint, skipped: string[]): boolean {
-  const c = a.collateral;
+function venueWouldAccept(a: Assessment, sizeDeltaWei: bigint, extraCollateralUnits: bigint, skipped: string[]): boolean {
   const sizeAfterWei = a.hedgeDeltaWei + sizeDeltaWei;
-  const neededUnits = topUpToReach(a.hedge, c.targetRatioE18, a.priceE8, sizeAfterWei, a.quotePriceE8);
-  const extraCollateralUnits = minBig(neededUnits, maxBig(a.walletUsdcUnits, 0n));
   const scenario = { sizeAfterWei, priceE8: a.priceE8, quotePriceE8: a.quotePriceE8, extraCollateralUnits };
   if (increaseAllowed(a.hedge, scenario)) return true;
   const rule = a.hedge.venue === 'perp'
@@ -106,18 +131,25 @@ function venueWouldAccept(a: Assessment, sizeDeltaWei: bigint, skipped: string[]
     : `debt over collateral * LTV ${Number(a.hedge.ltvBps) / 100}%`;
   skipped.push(
     `venue would refuse: ${sizeDeltaWei < 0n ? 'sell' : 'buy'} ${fmtEth(absBig(sizeDeltaWei))} leaves ${rule} ` +
-      `even with ${fmtUsdc(extraCollateralUnits)} added`,
+      (extraCollateralUnits > 0n ? `even with ${fmtUsdc(extraCollateralUnits)} added` : 'with no top-up to go with it'),
   );
   return false;
 }
 
 type TopUpAction = Extract<Action, { kind: 'topUp' }>;
 
+interface TopUpNotes {
+  skipped: string[];
+  warnings: PlanWarning[];
+}
+
 function decideTopUp(
   a: Assessment,
   sizeAfterWei: bigint,
   hedgePlanned: boolean,
-  skipped: string[],
+  state: PolicyState,
+  allowance: TopUpAllowance | undefined,
+  notes: TopUpNotes,
 ): TopUpAction | null {
   const c = a.collateral;
   const name = c.venue === 'perp' ? 'margin ratio' : 'health factor';
@@ -127,27 +159,50 @@ function decideTopUp(
   if (!triggered) return null;
   const post = hedgePlanned ? ` (${fmtRatioE18(ratioPostE18)} after the planned hedge)` : '';
   const why = `${name} ${fmtRatioE18(c.ratioE18)}${post} below trigger ${fmtRatioE18(c.triggerRatioE18)}`;
+  if (state.safeMode) {
+    // The ratio itself is computed at the price safe mode distrusts: a top-up sized on it can
+    // pour the whole wallet into an account that is liquidated anyway.
+    notes.skipped.push(`safe mode (${state.safeMode.reason}): no top-up sized on a price the keeper does not trust; ${why} at that price`);
+    return null;
+  }
+  if (a.priceE8 <= 0n || a.quotePriceE8 <= 0n) {
+    notes.skipped.push(`top-up: ${why}, but there is no usable oracle price to size it on`);
+    return null;
+  }
   if (ratioPostE18 === MAX_UINT256) {
-    skipped.push(`top-up: ${why}, but the planned hedge closes the position`);
+    notes.skipped.push(`top-up: ${why}, but the planned hedge closes the position`);
     return null;
   }
   const neededUnits = topUpToReach(a.hedge, c.targetRatioE18, a.priceE8, sizeAfterWei, a.quotePriceE8);
   if (neededUnits === 0n) {
-    skipped.push(`top-up: ${why}, but the planned hedge restores it to ${fmtRatioE18(ratioPostE18)}`);
+    notes.skipped.push(`top-up: ${why}, but the planned hedge restores it to ${fmtRatioE18(ratioPostE18)}`);
     return null;
   }
   const target = `to reach ${fmtRatioE18(c.targetRatioE18)}${hedgePlanned ? ' after the planned hedge' : ''}`;
-  if (a.walletUsdcUnits <= 0n) {
-    skipped.push(`top-up: ${why}, needs ${fmtUsdc(neededUnits)} ${target}, but the wallet has no USDC`);
-    return null;
-  }
   let amountUnits = neededUnits;
+  const clips: string[] = [];
+  if (allowance && amountUnits > allowance.units) {
+    amountUnits = allowance.units > 0n ? allowance.units : 0n;
+    clips.push(`clipped to ${allowance.limitedBy}`);
+  }
+  if (amountUnits > a.walletUsdcUnits) {
+    amountUnits = a.walletUsdcUnits > 0n ? a.walletUsdcUnits : 0n;
+    clips.push(a.walletUsdcUnits > 0n ? `clipped to the wallet balance ${fmtUsdc(a.walletUsdcUnits)}` : 'the wallet has no USDC');
+  }
   let reason = `${why}: add ${fmtUsdc(neededUnits)} ${target}`;
-  if (neededUnits > a.walletUsdcUnits) {
-    amountUnits = a.walletUsdcUnits;
-    const reached = ratioAfter(a.hedge, { ...scenario, extraCollateralUnits: amountUnits });
-    reason += `; clipped to the wallet balance ${fmtUsdc(amountUnits)}, reaching ${fmtRatioE18(reached)}`;
-    skipped.push(`top-up short by ${fmtUsdc(neededUnits - amountUnits)}: wallet USDC ${fmtUsdc(a.walletUsdcUnits)}`);
+  if (amountUnits < neededUnits) {
+    const reachedE18 = amountUnits > 0n ? ratioAfter(a.hedge, { ...scenario, extraCollateralUnits: amountUnits }) : ratioPostE18;
+    const limits = clips.join(', then ');
+    if (reachedE18 < c.triggerRatioE18) {
+      const message =
+        `top-up insufficient: ${why}, needs ${fmtUsdc(neededUnits)} ${target}, but ${limits}: ` +
+        `${fmtUsdc(amountUnits)} would reach only ${fmtRatioE18(reachedE18)}, under the trigger; not sent (it would only feed a liquidation)`;
+      notes.skipped.push(message);
+      notes.warnings.push({ event: 'topup.insufficient', message, neededUnits, availableUnits: amountUnits });
+      return null;
+    }
+    reason += `; ${limits}, reaching ${fmtRatioE18(reachedE18)}`;
+    notes.skipped.push(`top-up short by ${fmtUsdc(neededUnits - amountUnits)}: ${limits}`);
   }
   return { kind: 'topUp', amountUnits, reason };
 }

@@ -9,12 +9,31 @@ import type { Decimal } from 'decimal.js';
 export type Address = `0x${string}`;
 
 export interface OracleReading {
-  /** Base asset (ETH) price in USD from the Chainlink-compatible feed, 8 decimals. */
+  /**
+   * Base asset (ETH) price in USD from the Chainlink-compatible feed, 8 decimals; 0 when the feed
+   * answered 0 or less (no usable price: nothing is valued or sized on it).
+   */
   priceE8: bigint;
   /** `updatedAt` of the feed's latest round, seconds. */
   updatedAtSec: bigint;
-  /** USDC price in USD, 8 decimals (Aave values collateral with it); 1e8 when no feed is read. */
+  /** USDC price in USD, 8 decimals (Aave values collateral with it); 1e8 when no feed is read, 0 when it answered <= 0. */
   quotePriceE8: bigint;
+  /** The ETH/USD feed's latest round as read (absent when no chain was read: backtests, stubs). */
+  round?: OracleRound;
+  /** The USDC/USD feed's latest round; null when no USDC feed is configured. */
+  quoteRound?: OracleRound | null;
+}
+
+/** One round of a Chainlink-compatible feed, raw as `latestRoundData()` and `decimals()` return it. */
+export interface OracleRound {
+  feed: Address;
+  roundId: bigint;
+  /** Signed, in the feed's own decimals. */
+  answer: bigint;
+  startedAt: bigint;
+  updatedAt: bigint;
+  answeredInRound: bigint;
+  decimals: number;
 }
 
 export interface PoolReading {
@@ -41,7 +60,7 @@ export interface LpPosition {
   amountBaseWei: bigint;
   /** USDC held by the position at the current price (principal only). */
   amountQuoteUnits: bigint;
-  /** Uncollected fees (tokensOwed as last checkpointed). */
+  /** Uncollected fees: what collect would pay now (tokensOwed + fee growth since the checkpoint). */
   feesBaseWei: bigint;
   feesQuoteUnits: bigint;
   inRange: boolean;
@@ -103,6 +122,11 @@ export interface Snapshot {
   wallet: WalletReading;
   lps: LpPosition[];
   hedge: HedgeAccount;
+  /**
+   * Set when the hedge account could not be read at this block because the venue reverts
+   * without a usable price (a feed answering <= 0): the hedge is the last reading of that block.
+   */
+  hedgeFromBlock?: bigint;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -116,7 +140,7 @@ export type HedgeVenueKind = HedgeAccount['venue'];
  * ww: Whalley-Wilmott half-width from cost, LP gamma and risk aversion. time: no band; trade back
  * to target once per period (the comparison baseline). See core/band-policy.ts.
  */
-export type BandMode = 'fixed' | 'vol' | 'ww' | 'time';
+export type BandMode = 'fixed' | 'vol' | 'ww' | 'time' | 'adaptive';
 
 /** Parameters of the adaptive band modes; statistics are numbers, clamps are wei. */
 export interface BandParams {
@@ -131,6 +155,12 @@ export interface BandParams {
   wwRiskAversionPerUsd: number;
   /** time: seconds between two rebalances to target (aligned to multiples of the period). */
   rebalancePeriodSec: number;
+  /** adaptive: proportional cost of a hedge trade (taker fee + slippage), bps. Absent = DEFAULT_BAND_PARAMS. */
+  adaptiveCostBps?: number;
+  /** adaptive: absolute risk aversion, 1/USD (higher = narrower band). Absent = DEFAULT_BAND_PARAMS. */
+  adaptiveRiskAversionPerUsd?: number;
+  /** adaptive: half-life of the short-term volatility estimate, seconds. Absent = DEFAULT_BAND_PARAMS. */
+  volFastHalfLifeSec?: number;
 }
 
 /** What assess/plan need from the configuration (built by loadConfig, or by a backtest). */
@@ -215,8 +245,13 @@ export interface Assessment {
 export interface PolicyState {
   /** Time of the last hedge trade (seconds, same clock as plan's nowSec); null = never. */
   lastHedgeAtSec: number | null;
-  /** When set (insane snapshot, stale oracle, ...), hedging is blocked; top-ups still run. */
+  /**
+   * When set (insane snapshot, stale oracle, ...), nothing is sized on the price: no hedge and no
+   * top-up (a top-up sized on a wrong price can pour the wallet into a doomed account).
+   */
   safeMode: { reason: string } | null;
+  /** A hedge is still waiting for the chain (or for a read that includes it): no new hedge, top-ups go on. */
+  hedgeHold?: string | null;
 }
 
 export type Action =
@@ -228,6 +263,19 @@ export interface Plan {
   actions: Action[];
   /** Why nothing was done, or what was left out (clipped, blocked, dust). */
   skipped: string[];
+  /**
+   * Skips an operator must hear about (logged at warn with their event, mapped to alerts):
+   * e.g. `topup.insufficient`, a top-up that cannot lift the ratio above the trigger.
+   */
+  warnings?: PlanWarning[];
+}
+
+export interface PlanWarning {
+  event: 'topup.insufficient';
+  message: string;
+  /** USDC the top-up would need to reach the target, and the most that may be added now. */
+  neededUnits: bigint;
+  availableUnits: bigint;
 }
 
 export interface GuardPolicy {
@@ -235,12 +283,19 @@ export interface GuardPolicy {
   /** Hedge notional allowed per UTC day, USD 8 decimals, valued at the oracle price. */
   maxNotionalPerDayUsdE8: bigint;
   maxTopUpUnits: bigint;
+  /** Top-ups allowed per UTC day, USDC units (MAX_TOPUP_PER_DAY_USDC). */
+  maxTopUpPerDayUnits: bigint;
 }
 
 export interface GuardState {
-  /** UTC day number (floor(unix seconds / 86400)) the counter belongs to. */
+  /** UTC day number (floor(unix seconds / 86400)) the counters belong to. */
   day: number;
   notionalTodayUsdE8: bigint;
+  /**
+   * USDC topped up on that day, units: every mined or pending top-up, whatever its intent's label.
+   * Optional only so states built before this field still type-check; absent counts as 0.
+   */
+  topUpTodayUnits?: bigint;
 }
 
 export type GuardVerdict = { ok: true } | { ok: false; reason: string };

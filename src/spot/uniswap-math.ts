@@ -222,3 +222,77 @@ export function ticksAroundPrice(
     tickUpper: Math.min(full.tickUpper, alignDown(Math.max(a, b), tickSpacing) + tickSpacing),
   };
 }
+
+// ---------------------------------------------------------------------------------------------
+// Fees owed: what NonfungiblePositionManager.collect would pay now. The position manager only
+// checkpoints `tokensOwed` when a position is touched, so the earned fees must be computed from
+// the pool's fee growth, with the core contracts' uint256 arithmetic (subtractions wrap).
+// ---------------------------------------------------------------------------------------------
+
+/** 2^128, the fixed-point one of the pool's fee growth (FixedPoint128.Q128). */
+export const Q128 = 1n << 128n;
+const MAX_UINT256 = (1n << 256n) - 1n;
+const MAX_UINT128 = Q128 - 1n;
+
+/** a - b modulo 2^256, as Solidity 0.7 computes it (fee growth counters are meant to wrap). */
+export function subUint256(a: bigint, b: bigint): bigint {
+  return (a - b) & MAX_UINT256;
+}
+
+/** A tick's fee growth on the other side of the current price (pool.ticks(t) fields 2 and 3). */
+export interface TickFeeGrowth {
+  feeGrowthOutside0X128: bigint;
+  feeGrowthOutside1X128: bigint;
+}
+
+export interface FeeGrowthInsideInput {
+  tickLower: number;
+  tickUpper: number;
+  /** slot0.tick, the tick the pool itself compares with. */
+  tickCurrent: number;
+  feeGrowthGlobal0X128: bigint;
+  feeGrowthGlobal1X128: bigint;
+  lower: TickFeeGrowth;
+  upper: TickFeeGrowth;
+}
+
+/** Tick.getFeeGrowthInside: fee growth per unit of liquidity inside [tickLower, tickUpper), mod 2^256. */
+export function feeGrowthInsideX128(i: FeeGrowthInsideInput): { feeGrowthInside0X128: bigint; feeGrowthInside1X128: bigint } {
+  const inside = (global: bigint, lowerOutside: bigint, upperOutside: bigint): bigint => {
+    const below = i.tickCurrent >= i.tickLower ? lowerOutside : subUint256(global, lowerOutside);
+    const above = i.tickCurrent < i.tickUpper ? upperOutside : subUint256(global, upperOutside);
+    return subUint256(subUint256(global, below), above);
+  };
+  return {
+    feeGrowthInside0X128: inside(i.feeGrowthGlobal0X128, i.lower.feeGrowthOutside0X128, i.upper.feeGrowthOutside0X128),
+    feeGrowthInside1X128: inside(i.feeGrowthGlobal1X128, i.lower.feeGrowthOutside1X128, i.upper.feeGrowthOutside1X128),
+  };
+}
+
+export interface FeesOwedInput {
+  liquidity: bigint;
+  /** The position manager's checkpoint of the position (positions(tokenId) fields 8 to 11). */
+  feeGrowthInside0LastX128: bigint;
+  feeGrowthInside1LastX128: bigint;
+  tokensOwed0: bigint;
+  tokensOwed1: bigint;
+  /** The pool's fee growth inside the range now (`feeGrowthInsideX128`). */
+  feeGrowthInside0X128: bigint;
+  feeGrowthInside1X128: bigint;
+}
+
+/**
+ * What collect(amount0Max = amount1Max = 2^128 - 1) pays: tokensOwed plus
+ * uint128(mulDiv(inside - last, liquidity, 2^128)), added in uint128 as the position manager does
+ * (Solidity 0.7: the cast truncates and the sum wraps; Position.update accepts that overflow).
+ */
+export function feesOwed(i: FeesOwedInput): { amount0: bigint; amount1: bigint } {
+  const owed = (tokensOwed: bigint, now: bigint, last: bigint): bigint => {
+    const earned = ((subUint256(now, last) * i.liquidity) / Q128) & MAX_UINT128;
+    return (tokensOwed + earned) & MAX_UINT128;
+  };
+  return {
+    amount0: owed(i.tokensOwed0, i.feeGrowthInside0X128, i.feeGrowthInside0LastX128),
+    amount1: owed(i.tokensOwed1, i.feeGrowthInside1X128, i.feeGrowthInside1LastX128),
+  };
+}

@@ -117,7 +117,11 @@ export async function quoteBuyWethUnits(client: Client, s: SwapVenue, amountOutW
   return result[0];
 }
 
-export function sellWethTx(s: SwapVenue, p: { recipient: Address; deadlineSec: bigint; amountInWei: bigint; minOutUnits: bigint }): TxRequest {
+/** The QuoterV2 quote the bound was checked against goes with the transaction, for the guard. */
+export function sellWethTx(
+  s: SwapVenue,
+  p: { recipient: Address; deadlineSec: bigint; amountInWei: bigint; minOutUnits: bigint; quotedOutUnits: bigint },
+): TxRequest {
   const params = {
     tokenIn: s.weth,
     tokenOut: s.usdc,
@@ -128,10 +132,14 @@ export function sellWethTx(s: SwapVenue, p: { recipient: Address; deadlineSec: b
     amountOutMinimum: p.minOutUnits,
     sqrtPriceLimitX96: 0n,
   };
-  return { label: SELL_WETH_LABEL, address: s.swapRouter, abi: swapRouterAbi, functionName: 'exactInputSingle', args: [params] };
+  const bound = { kind: 'quote', quotedAmount: p.quotedOutUnits, limitAmount: p.minOutUnits } as const;
+  return { label: SELL_WETH_LABEL, address: s.swapRouter, abi: swapRouterAbi, functionName: 'exactInputSingle', args: [params], bound };
 }
 
-export function buyWethTx(s: SwapVenue, p: { recipient: Address; deadlineSec: bigint; amountOutWei: bigint; maxInUnits: bigint }): TxRequest {
+export function buyWethTx(
+  s: SwapVenue,
+  p: { recipient: Address; deadlineSec: bigint; amountOutWei: bigint; maxInUnits: bigint; quotedInUnits: bigint },
+): TxRequest {
   const params = {
     tokenIn: s.usdc,
     tokenOut: s.weth,
@@ -142,5 +150,6 @@ export function buyWethTx(s: SwapVenue, p: { recipient: Address; deadlineSec: bi
     amountInMaximum: p.maxInUnits,
     sqrtPriceLimitX96: 0n,
   };
-  return { label: BUY_WETH_LABEL, address: s.swapRouter, abi: swapRouterAbi, functionName: 'exactOutputSingle', args: [params] };
+  const bound = { kind: 'quote', quotedAmount: p.quotedInUnits, limitAmount: p.maxInUnits } as const;
+  return { label: BUY_WETH_LABEL, address: s.swapRouter, abi: swapRouterAbi, functionName: 'exactOutputSingle', args: [params], bound };
 }

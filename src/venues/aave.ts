@@ -140,6 +140,7 @@ export async function createAaveVenue(params: { addresses: ChainAddresses; publi
     abi: poolAbi,
     functionName,
     args,
+    bound: { kind: 'none', why: functionName === 'supply' ? 'collateral' : 'debt' },
   });
 
   async function deadline(ctx: BuildContext): Promise<bigint> {
@@ -167,7 +168,7 @@ export async function createAaveVenue(params: { addresses: ChainAddresses; publi
       txs: [
         ...approval,
         poolTx('aave.borrow WETH', 'borrow', [swap.weth, sizeWei, AAVE_VARIABLE_RATE_MODE, 0, ctx.account]),
-        sellWethTx(swap, { recipient: ctx.account, deadlineSec, amountInWei: sizeWei, minOutUnits }),
+        sellWethTx(swap, { recipient: ctx.account, deadlineSec, amountInWei: sizeWei, minOutUnits, quotedOutUnits: quotedUnits }),
       ],
     };
   }
@@ -203,7 +204,7 @@ export async function createAaveVenue(params: { addresses: ChainAddresses; publi
       txs: [
         ...approveUsdc,
         ...approveWeth,
-        buyWethTx(swap, { recipient: ctx.account, deadlineSec, amountOutWei: repayWei, maxInUnits }),
+        buyWethTx(swap, { recipient: ctx.account, deadlineSec, amountOutWei: repayWei, maxInUnits, quotedInUnits: quotedUnits }),
         poolTx('aave.repay WETH', 'repay', [swap.weth, repayWei, AAVE_VARIABLE_RATE_MODE, ctx.account]),
       ],
     };

@@ -42,7 +42,7 @@ export async function approvalIfShort(
     blockNumber: ctx.blockNumber,
   });
   if (allowance >= amount) return [];
-  return [{ label, address: token, abi: erc20Abi, functionName: 'approve', args: [spender, maxUint256] }];
+  return [{ label, address: token, abi: erc20Abi, functionName: 'approve', args: [spender, maxUint256], bound: { kind: 'none', why: 'approve' } }];
 }
 
 /** The reference perp exchange: USDC isolated margin, one market per hedge. */
@@ -72,7 +72,14 @@ export function createPerpVenue(params: { exchange: Address; marketId: bigint; u
       if (action.kind === 'topUp') {
         const txs: TxRequest[] = [
           ...(await approvalIfShort(ctx, usdc, exchange, action.amountUnits, 'approve USDC for the perp exchange')),
-          { label: 'perp.deposit', address: exchange, abi: perpExchangeAbi, functionName: 'deposit', args: [marketId, action.amountUnits] },
+          {
+            label: 'perp.deposit',
+            address: exchange,
+            abi: perpExchangeAbi,
+            functionName: 'deposit',
+            args: [marketId, action.amountUnits],
+            bound: { kind: 'none', why: 'collateral' },
+          },
         ];
         return { status: 'ready', txs };
       }
@@ -83,6 +90,7 @@ export function createPerpVenue(params: { exchange: Address; marketId: bigint; u
         abi: perpExchangeAbi,
         functionName: 'trade',
         args: [marketId, action.sizeDeltaWei, acceptable],
+        bound: { kind: 'oracle-price', acceptablePriceE8: acceptable },
       };
       return { status: 'ready', txs: [trade] };
     },

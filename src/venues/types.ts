@@ -1,6 +1,7 @@
 import type { Abi, Chain, ContractFunctionParameters, PublicClient, Transport } from 'viem';
 import type { Action, Address, HedgeAccount, HedgeVenueKind, OracleReading } from '../core/types.js';
 import type { CallAllowList } from '../core/guard.js';
+import type { TxBound } from '../core/guard-tx.js';
 
 /** One contract call the executor simulates, guards, signs and sends. */
 export interface TxRequest {
@@ -11,6 +12,11 @@ export interface TxRequest {
   functionName: string;
   args: readonly unknown[];
   value?: bigint;
+  /**
+   * What bounds it, declared by the venue: the guard (core/guard-tx.ts) refuses a function it
+   * does not know and a declaration that does not fit the function or its calldata.
+   */
+  bound: TxBound;
 }
 
 /** What a venue needs to build the transactions of an action. */

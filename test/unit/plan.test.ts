@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Action, Assessment, HedgeAccount, HedgePolicy, PolicyState, Snapshot } from '../../src/core/types.js';
 import { assess } from '../../src/core/assess.js';
-import { plan } from '../../src/core/plan.js';
+import { plan, type PlanOptions } from '../../src/core/plan.js';
 import { ratioAfter } from '../../src/core/margin.js';
 import { initialPolicyState } from '../../src/core/policy.js';
 import { MAX_UINT256 } from '../../src/core/format.js';
@@ -36,10 +36,10 @@ function aave(debtEth: number, collateralUsdc: number): HedgeAccount {
   };
 }
 
-function assessed(wethEth: number, hedge: HedgeAccount, usdcUnits = 1_000_000n * USDC, p: HedgePolicy = policy): Assessment {
+function assessed(wethEth: number, hedge: HedgeAccount, usdcUnits = 1_000_000n * USDC, p: HedgePolicy = policy, priceE8 = PRICE): Assessment {
   const s: Snapshot = {
     chainId: 31337, blockNumber: 1n, blockTimestampSec: BigInt(NOW), account: '0x0000000000000000000000000000000000000001',
-    oracle: { priceE8: PRICE, updatedAtSec: BigInt(NOW), quotePriceE8: 10n ** 8n },
+    oracle: { priceE8, updatedAtSec: BigInt(NOW), quotePriceE8: 10n ** 8n },
     pool: { sqrtPriceX96: 0n, tick: 0, liquidity: 0n, priceE8: PRICE },
     wallet: { ethWei: 0n, wethWei: BigInt(Math.round(wethEth * 1e6)) * 10n ** 12n, usdcUnits },
     lps: [], hedge,
@@ -93,7 +93,6 @@ describe('plan: cooldown and safe mode', () => {
 
   it.each([
     ['cooldown blocks the hedge, not the top-up', { lastHedgeAtSec: NOW - 30, safeMode: null }, 'cooldown: 30s of 60s left'],
-    ['safe mode blocks the hedge, not the top-up', { lastHedgeAtSec: null, safeMode: { reason: 'stale oracle' } }, 'safe mode (stale oracle)'],
   ] as [string, PolicyState, string][])('%s', (_n, state, fragment) => {
     const out = plan(both, state, policy, NOW);
     expect(out.plan.actions.map((a) => a.kind)).toEqual(['topUp']);
@@ -113,6 +112,21 @@ describe('plan: cooldown and safe mode', () => {
     const out = plan(assessed(10, perp(shortEth, 100_000)), { lastHedgeAtSec: NOW - 30, safeMode: null }, policy, NOW);
     expect(out.plan.actions.some((a) => a.kind === 'adjustHedge')).toBe(hedged);
     if (hedged) expect(out.plan.actions[0]?.reason).toMatch(/cooldown \(30s left\) overridden/);
+  });
+
+  it.each([
+    ['margin and delta breached', both],
+    ['the report: feed at 10x the entry, 71000 USDC in the wallet', assessed(10, perp(-9, 2000), 71_000n * USDC, policy, 10n * PRICE)],
+    ['aave, health factor under trigger', assessed(3, aave(3, 9000))],
+  ])('safe mode blocks the hedge and the top-up, saying why: %s', (_n, a) => {
+    const state: PolicyState = { lastHedgeAtSec: null, safeMode: { reason: 'pool price $2000.00 is 9000 bps from the oracle' } };
+    const out = plan(a, state, policy, NOW, { topUpAllowance: { units: 10n ** 12n, limitedBy: 'x' } });
+    expect(out.plan.actions).toEqual([]);
+    expect(out.plan.warnings).toBeUndefined();
+    expect(out.plan.skipped.join('\n')).toMatch(
+      /safe mode \(pool price \$2000\.00 is 9000 bps from the oracle\): no top-up sized on a price the keeper does not trust; (margin ratio|health factor) \d\.\d{4} below trigger/,
+    );
+    expect(out.state).toBe(state);
   });
 
   it('cooldown over: hedging resumes', () => {
@@ -157,28 +171,88 @@ describe('plan: collateral', () => {
     expect(out.plan.actions.map((a) => a.kind)).toEqual(['topUp', 'adjustHedge']);
   });
 
-  it('clips a top-up to the wallet balance and says so', () => {
-    const out = plan(assessed(10, perp(-9, 2000), 500n * USDC), initialPolicyState(), policy, NOW);
-    expect(topUpOf(out.plan.actions)).toBe(500n * USDC);
-    expect(out.plan.actions[0]!.reason).toContain('clipped to the wallet balance 500.00 USDC');
-    expect(out.plan.skipped.join('\n')).toContain('top-up short by 2375.75 USDC');
+  it('clips a top-up to the wallet balance and says so, when that still clears the trigger', () => {
+    // (2000 + 1000 - 0.75 fee) / 19500 = 0.1538 >= 0.15
+    const out = plan(assessed(10, perp(-9, 2000), 1000n * USDC), initialPolicyState(), policy, NOW);
+    expect(out.plan.actions.map((x) => x.kind)).toEqual(['topUp', 'adjustHedge']);
+    expect(topUpOf(out.plan.actions)).toBe(1000n * USDC);
+    expect(out.plan.actions[0]!.reason).toContain('clipped to the wallet balance 1000.00 USDC, reaching 0.1538');
+    expect(out.plan.skipped.join('\n')).toContain('top-up short by 1875.75 USDC');
+    expect(out.plan.warnings).toBeUndefined();
   });
 
   it.each([
-    ['perp under initial margin', assessed(10, perp(-9, 1500), 100n * USDC), 'margin ratio 0.0820 under the initial 0.1000'],
-    ['aave over LTV', assessed(10, aave(9, 18_000), 100n * USDC), 'debt over collateral * LTV 80%'],
-  ])('drops a hedge the venue would refuse even after topping up: %s', (_n, a, fragment) => {
+    ['perp under initial margin', assessed(10, perp(-9, 1500), 100n * USDC), /margin ratio 0\.07\d\d under the initial 0\.1000 with no top-up to go with it/],
+    ['aave over LTV', assessed(10, aave(9, 18_000), 100n * USDC), /debt over collateral \* LTV 80% with no top-up to go with it/],
+  ])('drops a hedge the venue would refuse, and a top-up that cannot clear the trigger: %s', (_n, a, venueRule) => {
     const out = plan(a, initialPolicyState(), policy, NOW);
-    expect(out.plan.actions.map((x) => x.kind)).toEqual(['topUp']);
-    expect(out.plan.skipped.join('\n')).toContain(`venue would refuse: sell 0.7500 ETH leaves ${fragment} even with 100.00 USDC added`);
+    expect(out.plan.actions).toEqual([]);
+    const skipped = out.plan.skipped.join('\n');
+    expect(skipped).toMatch(new RegExp(`venue would refuse: sell 0\\.7500 ETH leaves ${venueRule.source}`));
+    expect(skipped).toMatch(/top-up insufficient: .* the wallet balance 100\.00 USDC: 100\.00 USDC would reach only \d\.\d{4}, under the trigger; not sent/);
+    expect(out.plan.warnings?.map((w) => [w.event, w.availableUnits])).toEqual([['topup.insufficient', 100n * USDC]]);
     expect(out.state.lastHedgeAtSec).toBeNull();
-    expect(out.plan.actions[0]!.reason).not.toContain('after the planned hedge');
   });
 
-  it('skips a top-up with an empty wallet, with the reason', () => {
+  it('skips a top-up with an empty wallet, with the reason and a warning', () => {
     const out = plan(assessed(10, perp(-10, 2000), 0n), initialPolicyState(), policy, NOW);
     expect(out.plan.actions).toEqual([]);
     expect(out.plan.skipped.join('\n')).toContain('needs 3000.00 USDC to reach 0.2500, but the wallet has no USDC');
+    expect(out.plan.warnings?.[0]).toMatchObject({ event: 'topup.insufficient', neededUnits: 3000n * USDC, availableUnits: 0n });
+  });
+
+  it('the report: feed at 10x, 71000 USDC in the wallet, not in safe mode: the wallet is not poured in', () => {
+    // Short 9 ETH from $2000 at $20000: -162000 of PnL on 2000 of margin; the wallet cannot save it.
+    const out = plan(assessed(10, perp(-9, -160_000), 71_000n * USDC, policy, 10n * PRICE), initialPolicyState(), policy, NOW);
+    expect(topUpOf(out.plan.actions)).toBeUndefined();
+    expect(out.plan.warnings?.map((w) => w.event)).toEqual(['topup.insufficient']);
+    expect(out.plan.skipped.join('\n')).toMatch(/clipped to the wallet balance 71000\.00 USDC: 71000\.00 USDC would reach only 0\.0000/);
+  });
+});
+
+describe('plan: top-up caps (MAX_TOPUP_USDC, MAX_TOPUP_PER_DAY_USDC)', () => {
+  const perAction = (usdc: bigint): PlanOptions => ({ topUpAllowance: { units: usdc * USDC, limitedBy: `the per-action cap ${usdc}.00 USDC (MAX_TOPUP_USDC)` } });
+  const daily = (usdc: bigint): PlanOptions => ({ topUpAllowance: { units: usdc * USDC, limitedBy: `the daily top-up cap (${usdc}.00 USDC left of 5000.00 USDC, MAX_TOPUP_PER_DAY_USDC)` } });
+  // perp -9 ETH with 2000 of value at $2000, hedge to -9.75: needs 2875.75 USDC to reach 0.25;
+  // 1000 more reaches 0.1538 (>= trigger 0.15), 500 more only 0.1282.
+  // [name, options, wallet USDC, expected top-up (undefined = none), fragment, warned]
+  const cases: [string, PlanOptions, bigint, bigint | undefined, string, boolean][] = [
+    ['cap above the need: the full top-up', perAction(10_000n), 1_000_000n, 2_875_750_000n, 'add 2875.75 USDC to reach 0.2500', false],
+    ['cap exactly the need', { topUpAllowance: { units: 2_875_750_000n, limitedBy: 'x' } }, 1_000_000n, 2_875_750_000n, 'add 2875.75 USDC', false],
+    ['per-action cap binds and still clears the trigger', perAction(1000n), 1_000_000n, 1000n * USDC,
+      'clipped to the per-action cap 1000.00 USDC (MAX_TOPUP_USDC), reaching 0.1538', false],
+    ['per-action cap binds below the trigger: not sent', perAction(500n), 1_000_000n, undefined,
+      'clipped to the per-action cap 500.00 USDC (MAX_TOPUP_USDC): 500.00 USDC would reach only 0.1282, under the trigger; not sent', true],
+    ['daily cap left binds', daily(1200n), 1_000_000n, 1200n * USDC, 'clipped to the daily top-up cap (1200.00 USDC left', false],
+    ['daily cap used up', daily(0n), 1_000_000n, undefined, 'clipped to the daily top-up cap (0.00 USDC left of 5000.00 USDC, MAX_TOPUP_PER_DAY_USDC): 0.00 USDC would reach only', true],
+    ['cap, then the wallet', perAction(2000n), 1000n, 1000n * USDC,
+      'clipped to the per-action cap 2000.00 USDC (MAX_TOPUP_USDC), then clipped to the wallet balance 1000.00 USDC, reaching 0.1538', false],
+  ];
+  it.each(cases)('%s', (_n, opts, walletUsdc, expected, fragment, warned) => {
+    const out = plan(assessed(10, perp(-9, 2000), walletUsdc * USDC), initialPolicyState(), policy, NOW, opts);
+    expect(topUpOf(out.plan.actions)).toBe(expected);
+    expect([...out.plan.actions.map((a) => a.reason), ...out.plan.skipped].join('\n')).toContain(fragment);
+    expect(out.plan.warnings?.length ?? 0).toBe(warned ? 1 : 0);
+    // A top-up that is sent always leaves the ratio (after the planned hedge) at or above the trigger.
+    if (expected !== undefined) {
+      expect(hedgeOf(out.plan.actions)).toBe(eth(-0.75));
+      const after = ratioAfter(perp(-9, 2000), { sizeAfterWei: eth(-9.75), priceE8: PRICE, extraCollateralUnits: expected });
+      expect(after).toBeGreaterThanOrEqual(policy.marginTriggerE18);
+    }
+  });
+
+  it('a hedge the venue accepts alone goes on when its top-up cannot clear the trigger', () => {
+    // (2000 - 0.75) / 19500 = 0.1025 >= initial 0.10: the trade stands, the 500 USDC is not sent.
+    const out = plan(assessed(10, perp(-9, 2000)), initialPolicyState(), policy, NOW, perAction(500n));
+    expect(out.plan.actions.map((a) => a.kind)).toEqual(['adjustHedge']);
+    expect(out.plan.warnings?.[0]?.message).toContain('after the planned hedge');
+  });
+
+  it('no usable price (a feed answering <= 0 reads as 0): nothing sized, nothing thrown', () => {
+    for (const a of [assessed(10, perp(-9, 2000), undefined, policy, 0n), assessed(3, aave(3, 9000), undefined, policy, 0n)]) {
+      const out = plan(a, initialPolicyState(), policy, NOW, perAction(1000n));
+      expect(topUpOf(out.plan.actions)).toBeUndefined();
+    }
   });
 
   it('aave: health factor under trigger, in band: top-up to HF target', () => {

@@ -123,6 +123,7 @@ export async function benchKeeper(
     dryRun: opts.dryRun ?? false,
     telemetry: opts.telemetry,
     onTick: opts.onTick,
+    adoptHistory: true, // a fresh bench devnet: the demo account's deploy-time history is not the keeper's
   });
   return {
     keeper,

@@ -35,6 +35,10 @@ export interface ReactionResult {
   blocks: Distribution;
   /** How many breaches took n blocks. */
   histogram: Record<string, number>;
+  /** Share of breaches whose hedge landed in the block right after the breach (N+1). */
+  nextBlockShare: number;
+  /** The same for the breaches whose tick also needed a top-up (approve/deposit first). */
+  withTopUp: { breaches: number; nextBlock: number };
   /** Gas of each hedge trade the keeper sent (receipts). */
   tradeGas: Distribution;
   /** Moves whose feed update and pool swap landed in different blocks. */
@@ -85,7 +89,7 @@ export async function measureReaction(breaches: number): Promise<ReactionResult>
       const feed = await owner.publicClient.waitForTransactionReceipt({ hash: feedHash });
       if (!arb.swap) throw new Error(`bench reaction: the pool did not move (${arb.status})`);
       const poolBlock = (await maker.publicClient.getTransactionReceipt({ hash: arb.swap.hash })).blockNumber;
-      const hedge = await waitForHedge(ticks, seen, (w) => (wake = w));
+      const hedge = await waitForHedge(ticks, seen, (w) => (wake = w), (hash) => maker.publicClient.waitForTransactionReceipt({ hash, timeout: 30_000 }));
       const breachBlock = await firstOutOfBand(reader, k.config.policy, feed.blockNumber < poolBlock ? feed.blockNumber : poolBlock, hedge.blockNumber);
       tradeGas.push(Number(hedge.gasUsed)); // a gas figure for statistics, far below 2^53
       detail.push({
@@ -108,10 +112,14 @@ export async function measureReaction(breaches: number): Promise<ReactionResult>
   const blocks = detail.map((b) => b.blocks);
   const histogram: Record<string, number> = {};
   for (const b of blocks) histogram[b] = (histogram[b] ?? 0) + 1;
-  log(`reaction: ${JSON.stringify(histogram)} (blocks: breaches)`);
+  const topUps = detail.filter((b) => b.actions.includes('topUp'));
+  const nextBlockShare = detail.length ? detail.filter((b) => b.blocks <= 1).length / detail.length : 0;
+  log(`reaction: ${JSON.stringify(histogram)} (blocks: breaches); hedged in N+1: ${(nextBlockShare * 100).toFixed(1)}%, with a top-up first: ${topUps.filter((b) => b.blocks <= 1).length}/${topUps.length}`);
   return {
     blockTimeSec,
     breaches: detail.length,
+    nextBlockShare,
+    withTopUp: { breaches: topUps.length, nextBlock: topUps.filter((b) => b.blocks <= 1).length },
     blocks: distribution(blocks, 2),
     histogram,
     tradeGas: distribution(tradeGas, 0),
@@ -121,8 +129,13 @@ export async function measureReaction(breaches: number): Promise<ReactionResult>
   };
 }
 
-/** The first mined perp.trade after tick `from`; fails on a failed hedge. */
-async function waitForHedge(ticks: TickResult[], from: number, setWake: (w: (() => void) | null) => void): Promise<{ blockNumber: bigint; gasUsed: bigint; decisionBlock: bigint; actions: string }> {
+/** The first perp.trade sent after tick `from`, once mined; fails on a failed hedge. */
+async function waitForHedge(
+  ticks: TickResult[],
+  from: number,
+  setWake: (w: (() => void) | null) => void,
+  receipt: (hash: Hex) => Promise<{ blockNumber: bigint; gasUsed: bigint; status: string }>,
+): Promise<{ blockNumber: bigint; gasUsed: bigint; decisionBlock: bigint; actions: string }> {
   const deadline = Date.now() + 30_000;
   let next = from;
   for (;;) {
@@ -130,9 +143,16 @@ async function waitForHedge(ticks: TickResult[], from: number, setWake: (w: (() 
       const tick = ticks[next] as TickResult;
       for (const r of tick.results) {
         if (r.action.kind !== 'adjustHedge') continue;
-        const trade = r.txs.find((t) => t.status === 'mined' && t.label === 'perp.trade');
+        // A hedge still waiting for the chain (the tick never blocks on mining) is held, not failed.
+        if (r.outcome === 'held') continue;
+        const trade = r.txs.find((t) => (t.status === 'mined' || t.status === 'sent') && t.label === 'perp.trade');
         const actions = tick.results.map((x) => `${x.action.kind}(${x.txs.map((t) => t.label).join(', ')})`).join(' + ');
-        if (trade && trade.status === 'mined') return { blockNumber: trade.blockNumber, gasUsed: trade.gasUsed, decisionBlock: tick.assessment.blockNumber, actions };
+        if (trade?.status === 'mined') return { blockNumber: trade.blockNumber, gasUsed: trade.gasUsed, decisionBlock: tick.assessment.blockNumber, actions };
+        if (trade?.status === 'sent') {
+          const rc = await receipt(trade.hash);
+          if (rc.status !== 'success') throw new Error(`bench reaction: the hedge reverted in block ${rc.blockNumber}`);
+          return { blockNumber: rc.blockNumber, gasUsed: rc.gasUsed, decisionBlock: tick.assessment.blockNumber, actions };
+        }
         throw new Error(`bench reaction: the hedge was not done: ${r.outcome} ${r.reason ?? ''}`);
       }
     }

@@ -18,6 +18,8 @@ import type { TxSender } from './sender.js';
 /** The result of one transaction: a value, not an exception (DESIGN). */
 export type TxOutcome =
   | { status: 'mined'; label: string; hash: Hex; gasUsed: bigint; blockNumber: bigint }
+  /** Signed, journaled and broadcast; the pending queue settles it on a later tick. */
+  | { status: 'sent'; label: string; hash: Hex; nonce: number }
   | { status: 'simulated'; label: string; gasUsed: bigint }
   | { status: 'reverted'; label: string; stage: 'simulation' | 'chain'; reason: string; hash?: Hex }
   | { status: 'blocked'; label: string; reason: string };
@@ -34,7 +36,11 @@ export interface RunContext {
 }
 
 export interface Executor {
-  /** Run a sequence in order; stops at the first transaction that is not mined (or simulated). */
+  /**
+   * Run a sequence in order, back to back: each transaction is simulated on top of the ones this
+   * tick already sent (at the planning block), then sent without waiting for mining, so the
+   * sequence (approve, deposit, trade) lands together. Stops at the first one not sent.
+   */
   run(txs: readonly TxRequest[], context: RunContext): Promise<TxOutcome[]>;
 }
 
@@ -115,20 +121,22 @@ export function createExecutor(opts: ExecutorOptions): Executor {
    * transaction on the current state instead (said once): a step that needs the previous one
    * (a deposit after its approval) may then be reported as failing.
    */
-  async function simulateSequence(txs: readonly TxRequest[], context: Record<string, unknown>): Promise<SimResult[]> {
+  async function simulateSequence(txs: readonly TxRequest[], context: Record<string, unknown>, block?: bigint): Promise<SimResult[] | null> {
     if (stackedSimulation) {
       try {
         const { results } = await publicClient.simulateCalls({
           account: account.address,
           calls: txs.map((tx) => ({ to: tx.address, data: encodeFunctionData(tx), value: tx.value })),
+          ...(block !== undefined ? { blockNumber: block } : {}),
         });
         return results.map((r) => (r.status === 'success' ? { status: 'success', gasUsed: r.gasUsed } : { status: 'failure', error: r.error }));
       } catch (err) {
         if (!/eth_simulateV1|method not found|not supported|does not exist|unknown method/i.test(String(err))) throw err;
         stackedSimulation = false;
-        logger.warn({ event: 'dry_run.unstacked', ...context }, 'the RPC has no eth_simulateV1: dry-run simulates each transaction alone');
+        logger.warn({ event: 'dry_run.unstacked', ...context }, 'the RPC has no eth_simulateV1: each transaction is simulated alone, and one that needs the previous waits for the next tick');
       }
     }
+    if (!opts.dryRun) return null;
     const out: SimResult[] = [];
     for (const tx of txs) {
       try {
@@ -145,7 +153,7 @@ export function createExecutor(opts: ExecutorOptions): Executor {
     const context = ctx.log;
     if (ctx.block === undefined || dryRunPrefix.block !== ctx.block) dryRunPrefix = { block: ctx.block, txs: [] };
     const all = [...dryRunPrefix.txs, ...txs];
-    const results = await simulateSequence(all, context);
+    const results = (await simulateSequence(all, context)) ?? [];
     const outcomes: TxOutcome[] = [];
     for (const [i, r] of results.slice(dryRunPrefix.txs.length).entries()) {
       const tx = txs[i] as TxRequest;
@@ -165,65 +173,74 @@ export function createExecutor(opts: ExecutorOptions): Executor {
     return outcomes;
   }
 
-  async function sendOne(tx: TxRequest, context: RunContext): Promise<TxOutcome> {
-    const log = { label: tx.label, ...context.log };
-    try {
-      await publicClient.simulateContract({
-        account,
-        address: tx.address,
-        abi: tx.abi,
-        functionName: tx.functionName,
-        args: tx.args,
-        value: tx.value,
-      });
-    } catch (err) {
-      const reason = revertReason(err, [tx.abi, ...(opts.errorAbis ?? [])]);
-      logger.warn({ event: 'tx.reverted', stage: 'simulation', reason, ...log }, `${tx.label} would revert: ${reason}`);
-      opts.onTx?.('reverted', tx.label);
-      return { status: 'reverted', label: tx.label, stage: 'simulation', reason };
+  /** This tick's sent transactions: the next ones are simulated on top of them. */
+  let livePrefix: { block: bigint | undefined; txs: TxRequest[] } = { block: undefined, txs: [] };
+
+  /** Gas for one transaction: a plain estimate when it stands alone, else its stacked simulation. */
+  async function gasFor(tx: TxRequest, stackedGasUsed: bigint | null): Promise<bigint> {
+    if (stackedGasUsed === null) {
+      const estimate = await publicClient.estimateGas({ account, to: tx.address, data: encodeFunctionData(tx), value: tx.value });
+      // Headroom: anvil and real nodes estimate at the pending block, and storage touched only in
+      // a later second (funding accrual, oracle observations) makes an exact estimate run short.
+      return (estimate * 125n) / 100n;
     }
-    const data = encodeFunctionData(tx);
-    const estimate = await publicClient.estimateGas({ account, to: tx.address, data, value: tx.value });
-    // Headroom: anvil and real nodes estimate at the pending block, and storage touched only in a
-    // later second (funding accrual, oracle observations) makes an exact estimate run out of gas.
-    const gas = (estimate * 125n) / 100n;
-    logger.debug({ event: 'tx.simulated', gas, ...log }, `simulated ${tx.label}`);
-    if (!opts.sender) throw new Error('executor: no transaction sender configured');
-    const sent = await opts.sender.send({ label: tx.label, to: tx.address, data, value: tx.value, gas }, context.intentId ?? null);
-    switch (sent.status) {
-      case 'deferred':
-        logger.warn({ event: 'action.deferred', reason: sent.reason, ...log }, `${tx.label} not sent: ${sent.reason}`);
-        return { status: 'blocked', label: tx.label, reason: sent.reason };
-      case 'dropped':
-      case 'pending':
-        logger.error({ event: 'tx.failed', reason: sent.reason, ...log }, `${tx.label}: ${sent.reason}`);
-        return { status: 'reverted', label: tx.label, stage: 'chain', reason: sent.reason };
-      case 'mined': {
-        const { receipt, hash } = sent;
-        logger.info(
-          { event: 'tx.mined', hash, block: receipt.blockNumber, gasUsed: receipt.gasUsed, replacements: sent.replacements, ...log },
-          `mined ${tx.label}`,
-        );
-        opts.onTx?.('mined', tx.label);
-        return { status: 'mined', label: tx.label, hash, gasUsed: receipt.gasUsed, blockNumber: receipt.blockNumber };
-      }
-      case 'reverted': {
-        const reason = await replayReason(tx, sent.receipt.blockNumber);
-        logger.error({ event: 'tx.reverted', stage: 'chain', hash: sent.hash, reason, ...log }, `${tx.label} reverted on chain: ${reason}`);
-        opts.onTx?.('reverted', tx.label);
-        return { status: 'reverted', label: tx.label, stage: 'chain', reason, hash: sent.hash };
-      }
+    // gasUsed is after refunds and below the 63/64 call-gas rule: a limit needs more.
+    return (stackedGasUsed * 3n) / 2n + 30_000n;
+  }
+
+  async function simulateLive(txs: readonly TxRequest[], context: RunContext): Promise<Array<{ ok: true; gasUsed: bigint | null } | { ok: false; reason: string; tx: TxRequest }>> {
+    const prefix = context.block !== undefined && livePrefix.block === context.block ? livePrefix.txs : [];
+    const stacked = await simulateSequence([...prefix, ...txs], context.log, context.block);
+    if (stacked) {
+      return stacked.slice(prefix.length).map((r, i) => {
+        const tx = txs[i] as TxRequest;
+        return r.status === 'success' ? { ok: true as const, gasUsed: r.gasUsed } : { ok: false as const, reason: revertReason(r.error, [tx.abi, ...(opts.errorAbis ?? [])]), tx };
+      });
+    }
+    // No eth_simulateV1: only a transaction that does not depend on an earlier one of this tick.
+    const first = txs[0] as TxRequest;
+    if (prefix.length > 0) return [{ ok: false, reason: 'waits for the previous transaction to be mined (the RPC cannot simulate on top of it)', tx: first }];
+    try {
+      await publicClient.simulateContract({ account, address: first.address, abi: first.abi, functionName: first.functionName, args: first.args, value: first.value });
+      return [{ ok: true, gasUsed: null }];
+    } catch (err) {
+      return [{ ok: false, reason: revertReason(err, [first.abi, ...(opts.errorAbis ?? [])]), tx: first }];
     }
   }
 
-  /** Re-run a mined-but-reverted call at its block to learn why. */
-  async function replayReason(tx: TxRequest, blockNumber: bigint): Promise<string> {
-    try {
-      await publicClient.simulateContract({ account, address: tx.address, abi: tx.abi, functionName: tx.functionName, args: tx.args, value: tx.value, blockNumber: blockNumber - 1n });
-      return 'reverted on chain (the call succeeds in replay: state changed in the same block)';
-    } catch (err) {
-      return revertReason(err, [tx.abi, ...(opts.errorAbis ?? [])]);
+  async function sendLive(txs: readonly TxRequest[], context: RunContext): Promise<TxOutcome[]> {
+    if (!opts.sender) throw new Error('executor: no transaction sender configured');
+    // Stacked only within one planning block; a call without a block stands alone.
+    if (context.block === undefined || livePrefix.block !== context.block) livePrefix = { block: context.block, txs: [] };
+    const sims = await simulateLive(txs, context);
+    const outcomes: TxOutcome[] = [];
+    for (const [i, sim] of sims.entries()) {
+      const tx = txs[i] as TxRequest;
+      const log = { label: tx.label, ...context.log };
+      if (!sim.ok) {
+        logger.warn({ event: 'tx.reverted', stage: 'simulation', reason: sim.reason, ...log }, `${tx.label} would revert: ${sim.reason}`);
+        opts.onTx?.('reverted', tx.label);
+        outcomes.push({ status: 'reverted', label: tx.label, stage: 'simulation', reason: sim.reason });
+        break;
+      }
+      const gas = await gasFor(tx, livePrefix.txs.length === 0 && i === 0 ? null : sim.gasUsed);
+      logger.debug({ event: 'tx.simulated', gas, ...log }, `simulated ${tx.label}`);
+      const sent = await opts.sender.send({ label: tx.label, to: tx.address, data: encodeFunctionData(tx), value: tx.value, gas }, context.intentId ?? null);
+      if (sent.status === 'sent') {
+        livePrefix.txs.push(tx);
+        outcomes.push({ status: 'sent', label: tx.label, hash: sent.hash, nonce: sent.nonce });
+        continue;
+      }
+      if (sent.status === 'rejected') {
+        logger.error({ event: 'tx.failed', reason: sent.reason, hash: sent.hash, ...log }, `${tx.label}: ${sent.reason}`);
+        outcomes.push({ status: 'reverted', label: tx.label, stage: 'chain', reason: sent.reason, hash: sent.hash });
+      } else {
+        logger.warn({ event: 'action.deferred', reason: sent.reason, ...log }, `${tx.label} not sent: ${sent.reason}`);
+        outcomes.push({ status: 'blocked', label: tx.label, reason: sent.reason });
+      }
+      break;
     }
+    return outcomes;
   }
 
   return {
@@ -233,13 +250,7 @@ export function createExecutor(opts: ExecutorOptions): Executor {
         if (blocked) return [blocked];
       }
       if (opts.dryRun) return dryRun(txs, context);
-      const outcomes: TxOutcome[] = [];
-      for (const tx of txs) {
-        const outcome = await sendOne(tx, context);
-        outcomes.push(outcome);
-        if (outcome.status !== 'mined') break;
-      }
-      return outcomes;
+      return sendLive(txs, context);
     },
   };
 }

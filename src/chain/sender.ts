@@ -1,14 +1,17 @@
-import { keccak256, type Hex, type TransactionReceipt } from 'viem';
+import { keccak256, type Hex } from 'viem';
 import type { Logger } from 'pino';
 import type { Clients } from './clients.js';
 import type { Journal } from '../journal/journal.js';
 import type { TxEventKind } from '../monitor/telemetry.js';
+import { unknownReason } from './rpc-result.js';
 
 /**
- * Our own nonce and fee management: one in-flight transaction per signer, EIP-1559 fees under a
- * ceiling, replacement at the same nonce when a transaction sits unmined for N blocks (both fees
- * +12.5% at least, never above the ceiling), every hash of a nonce tracked, and the nonce done
- * when any of them is mined. Every signed transaction is journaled before it is broadcast.
+ * Our own nonce and fee management. The sender signs, journals (before anything leaves the
+ * process) and broadcasts; it never waits for mining: the pending queue (journal/queue.ts) is
+ * driven once per tick and confirms, replaces and rebroadcasts. Nonces come from the queue's
+ * last proven state of the chain, never from an RPC's "pending" count: a transaction whose fate
+ * is unknown keeps its nonce, and one found abandoned gives its nonce to the next transaction,
+ * so two versions of one decision can never both land.
  */
 
 export interface PreparedTx {
@@ -20,42 +23,43 @@ export interface PreparedTx {
 }
 
 export type SendOutcome =
-  | { status: 'mined'; hash: Hex; receipt: TransactionReceipt; replacements: number }
-  | { status: 'reverted'; hash: Hex; receipt: TransactionReceipt; replacements: number }
+  /** Accepted by the RPC (or its fate unknown after an error: the queue finds out). */
+  | { status: 'sent'; hash: Hex; nonce: number; uncertain?: string }
   /** Nothing was sent: the fee market is above the ceiling. */
   | { status: 'deferred'; reason: string }
-  /** The nonce was used by a transaction we did not send. */
-  | { status: 'dropped'; reason: string }
-  /** Still unmined after the wait limit: left in the journal, reconciled on the next tick. */
-  | { status: 'pending'; hash: Hex; reason: string };
+  /** The RPC refused it for good (nonce too low, underpriced...): journaled as abandoned. */
+  | { status: 'rejected'; hash: Hex; reason: string }
+  /** No nonce is known to be free (the queue could not prove the chain's state this tick). */
+  | { status: 'held'; reason: string };
 
 export interface SenderOptions {
   clients: Clients;
   logger: Logger;
   journal: Journal | null;
   maxFeeCeilingWei: bigint;
-  replaceAfterBlocks: number;
-  /** Give up waiting (leaving the nonce to reconciliation) after this many blocks... */
-  maxWaitBlocks?: number;
-  /** ...or this long, should the chain stop producing blocks. */
-  maxWaitMs?: number;
-  pollMs?: number;
   onTx?: (kind: TxEventKind, label: string) => void;
 }
 
-export interface TxSender {
-  send(tx: PreparedTx, intentId: number | null): Promise<SendOutcome>;
-  /** Wait for (and if stuck, replace) journaled transactions of one nonce. */
-  resume(group: ResumeGroup): Promise<SendOutcome>;
+export interface SignedFees {
+  maxFeePerGas: bigint;
+  maxPriorityFeePerGas: bigint;
 }
 
-export interface ResumeGroup {
-  intentId: number;
-  label: string;
-  nonce: number;
-  hashes: Hex[];
-  /** The latest signed version, for replacement. */
-  last: { to: `0x${string}`; data: Hex; value: bigint; gas: bigint; maxFeePerGas: bigint; maxPriorityFeePerGas: bigint };
+export interface TxSender {
+  /** The queue sets this every tick from the chain's nonce at the read block and the journal; null = hold. */
+  setNextNonce(nonce: number | null, head: bigint | null): void;
+  readonly nextNonce: number | null;
+  send(tx: PreparedTx, intentId: number | null): Promise<SendOutcome>;
+  /** Sign and broadcast another version of a nonce (replacement); returns the new hash. */
+  resign(
+    tx: { label: string; to: `0x${string}`; data: Hex; value: bigint; gas: bigint },
+    nonce: number,
+    fees: SignedFees,
+    intentId: number,
+  ): Promise<{ hash: Hex; error?: string }>;
+  /** Hand the same signed bytes to the RPC again (a node that lost or never forwarded them). */
+  rebroadcast(hash: Hex, raw: Hex): Promise<{ error?: string }>;
+  marketFees(): Promise<SignedFees & { baseFee: bigint }>;
 }
 
 const BUMP_NUM = 1125n; // +12.5%, the minimum geth and anvil accept for a replacement
@@ -66,8 +70,17 @@ export function bumpFee(fee: bigint): bigint {
   return (fee * BUMP_NUM + BUMP_DEN - 1n) / BUMP_DEN;
 }
 
-function gwei(wei: bigint): string {
+export function gwei(wei: bigint): string {
   return `${(Number(wei) / 1e9).toFixed(3)} gwei`;
+}
+
+/** Node answers that mean "this will never be mined as sent", as opposed to "no answer". */
+const REFUSED = /nonce too low|replacement transaction underpriced|transaction underpriced|insufficient funds|exceeds block gas limit|intrinsic gas too low|invalid sender|already (been )?used|nonce has already/i;
+const ALREADY_KNOWN = /already known|already imported|known transaction/i;
+
+function message(err: unknown): string {
+  const e = err as { details?: string; shortMessage?: string; message?: string };
+  return e.details ?? e.shortMessage ?? e.message ?? String(err);
 }
 
 export function createTxSender(opts: SenderOptions): TxSender {
@@ -75,12 +88,10 @@ export function createTxSender(opts: SenderOptions): TxSender {
   const { publicClient, walletClient } = clients;
   const account = walletClient.account;
   const chainId = publicClient.chain.id;
-  const pollMs = opts.pollMs ?? 200;
-  const maxWaitBlocks = BigInt(opts.maxWaitBlocks ?? 60);
-  const maxWaitMs = opts.maxWaitMs ?? 10 * 60_000;
-  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  let nextNonce: number | null = null;
+  let head: bigint | null = null;
 
-  async function marketFees(): Promise<{ maxFeePerGas: bigint; maxPriorityFeePerGas: bigint; baseFee: bigint }> {
+  async function marketFees(): Promise<SignedFees & { baseFee: bigint }> {
     const block = await publicClient.getBlock({ blockTag: 'latest' });
     const baseFee = block.baseFeePerGas ?? 0n;
     let tip: bigint;
@@ -92,12 +103,25 @@ export function createTxSender(opts: SenderOptions): TxSender {
     return { baseFee, maxPriorityFeePerGas: tip, maxFeePerGas: baseFee * 2n + tip };
   }
 
-  async function signAndBroadcast(
+  /** 'ok', 'refused' (the node will never mine it) or 'unknown' (no answer: it may have arrived). */
+  async function broadcast(raw: Hex): Promise<{ kind: 'ok' } | { kind: 'refused' | 'unknown'; reason: string }> {
+    try {
+      await publicClient.sendRawTransaction({ serializedTransaction: raw });
+      return { kind: 'ok' };
+    } catch (err) {
+      const msg = message(err);
+      if (ALREADY_KNOWN.test(msg)) return { kind: 'ok' };
+      if (REFUSED.test(msg)) return { kind: 'refused', reason: msg.split('\n')[0] as string };
+      return { kind: 'unknown', reason: unknownReason(err) };
+    }
+  }
+
+  async function sign(
     tx: { label: string; to: `0x${string}`; data: Hex; value: bigint; gas: bigint },
     nonce: number,
-    fees: { maxFeePerGas: bigint; maxPriorityFeePerGas: bigint },
+    fees: SignedFees,
     intentId: number | null,
-  ): Promise<Hex> {
+  ): Promise<{ hash: Hex; raw: Hex }> {
     const raw = await walletClient.signTransaction({
       account,
       chain: walletClient.chain,
@@ -112,87 +136,27 @@ export function createTxSender(opts: SenderOptions): TxSender {
     });
     const hash = keccak256(raw);
     if (journal && intentId !== null) {
-      journal.recordSigned({ intentId, chainId, account: account.address, label: tx.label, nonce, hash, raw, ...fees });
+      journal.recordSigned({ intentId, chainId, account: account.address, label: tx.label, nonce, hash, raw, ...fees, sentBlock: head ?? undefined });
     }
-    try {
-      await publicClient.sendRawTransaction({ serializedTransaction: raw });
-    } catch (err) {
-      const msg = err instanceof Error ? err.message : String(err);
-      // A node that already has it, or a second broadcast after a flaky response: not an error.
-      if (!/already known|already imported|known transaction/i.test(msg)) throw err;
-    }
-    journal?.markTx(hash, 'broadcast');
-    return hash;
-  }
-
-  async function receiptOf(hash: Hex): Promise<TransactionReceipt | null> {
-    try {
-      return await publicClient.getTransactionReceipt({ hash });
-    } catch {
-      return null;
-    }
-  }
-
-  /** Wait until one of the hashes of `nonce` is mined, replacing when stuck. */
-  async function watch(group: ResumeGroup): Promise<SendOutcome> {
-    const hashes = [...group.hashes];
-    let last = group.last;
-    let sentAt = await publicClient.getBlockNumber({ cacheTime: 0 });
-    const startedAt = sentAt;
-    const startedAtMs = Date.now();
-    let atCeilingLogged = false;
-    for (;;) {
-      for (const hash of hashes) {
-        const receipt = await receiptOf(hash);
-        if (!receipt) continue;
-        for (const other of hashes) if (other !== hash) journal?.markTx(other, 'replaced');
-        const ok = receipt.status === 'success';
-        journal?.markTx(hash, ok ? 'mined' : 'reverted', { block: receipt.blockNumber, gasUsed: receipt.gasUsed });
-        return { status: ok ? 'mined' : 'reverted', hash, receipt, replacements: hashes.length - 1 };
-      }
-      const head = await publicClient.getBlockNumber({ cacheTime: 0 });
-      const confirmedNonce = await publicClient.getTransactionCount({ address: account.address, blockTag: 'latest' });
-      if (confirmedNonce > group.nonce) {
-        // Re-check once: the receipt may have landed between the two reads.
-        const late = await Promise.all(hashes.map(receiptOf));
-        if (late.some(Boolean)) continue;
-        for (const h of hashes) journal?.markTx(h, 'dropped');
-        return { status: 'dropped', reason: `nonce ${group.nonce} was used by a transaction the keeper did not send` };
-      }
-      if (head - startedAt >= maxWaitBlocks || Date.now() - startedAtMs > maxWaitMs) {
-        return { status: 'pending', hash: hashes[hashes.length - 1] as Hex, reason: `not mined after ${head - startedAt} blocks / ${Math.round((Date.now() - startedAtMs) / 1000)}s; reconciled next tick` };
-      }
-      if (head - sentAt >= BigInt(opts.replaceAfterBlocks)) {
-        const market = await marketFees();
-        let maxFee = bumpFee(last.maxFeePerGas);
-        let tip = bumpFee(last.maxPriorityFeePerGas);
-        if (market.maxFeePerGas > maxFee) maxFee = market.maxFeePerGas;
-        if (maxFee > opts.maxFeeCeilingWei) maxFee = opts.maxFeeCeilingWei;
-        if (tip > maxFee) tip = maxFee;
-        if (maxFee < bumpFee(last.maxFeePerGas) || tip < bumpFee(last.maxPriorityFeePerGas)) {
-          if (!atCeilingLogged) {
-            logger.warn({ event: 'tx.stuck', label: group.label, nonce: group.nonce, maxFeePerGas: last.maxFeePerGas, ceiling: opts.maxFeeCeilingWei }, `${group.label} is stuck and its fee is at the ceiling ${gwei(opts.maxFeeCeilingWei)}: waiting`);
-            atCeilingLogged = true;
-          }
-          sentAt = head;
-        } else {
-          const hash = await signAndBroadcast({ ...last, label: group.label }, group.nonce, { maxFeePerGas: maxFee, maxPriorityFeePerGas: tip }, group.intentId);
-          hashes.push(hash);
-          logger.warn(
-            { event: 'tx.replaced', label: group.label, nonce: group.nonce, hash, replaces: hashes[hashes.length - 2], maxFeePerGas: maxFee, maxPriorityFeePerGas: tip },
-            `${group.label} not mined after ${opts.replaceAfterBlocks} blocks: replaced at nonce ${group.nonce} with ${gwei(maxFee)} max fee`,
-          );
-          opts.onTx?.('replaced', group.label);
-          last = { ...last, maxFeePerGas: maxFee, maxPriorityFeePerGas: tip };
-          sentAt = head;
-        }
-      }
-      await sleep(pollMs);
-    }
+    return { hash, raw };
   }
 
   return {
+    setNextNonce(nonce, h) {
+      nextNonce = nonce;
+      head = h;
+    },
+    get nextNonce() {
+      return nextNonce;
+    },
+    marketFees,
     async send(tx, intentId) {
+      if (!journal) {
+        // Standalone (no journal, no queue: tools and tests): the chain's mined count, and ours after it.
+        const mined = await publicClient.getTransactionCount({ address: account.address, blockTag: 'latest' });
+        nextNonce = nextNonce === null || mined > nextNonce ? mined : nextNonce;
+      }
+      if (nextNonce === null) return { status: 'held', reason: 'no nonce is known to be free this tick (the chain state could not be proven)' };
       const market = await marketFees();
       if (market.baseFee + market.maxPriorityFeePerGas > opts.maxFeeCeilingWei) {
         return {
@@ -202,13 +166,41 @@ export function createTxSender(opts: SenderOptions): TxSender {
       }
       const maxFeePerGas = market.maxFeePerGas > opts.maxFeeCeilingWei ? opts.maxFeeCeilingWei : market.maxFeePerGas;
       const fees = { maxFeePerGas, maxPriorityFeePerGas: market.maxPriorityFeePerGas };
-      const nonce = await publicClient.getTransactionCount({ address: account.address, blockTag: 'pending' });
-      const full = { ...tx, value: tx.value ?? 0n };
-      const hash = await signAndBroadcast(full, nonce, fees, intentId);
+      const nonce = nextNonce;
+      const { hash, raw } = await sign({ ...tx, value: tx.value ?? 0n }, nonce, fees, intentId);
+      const result = await broadcast(raw);
+      if (result.kind === 'refused') {
+        journal?.markTx(hash, 'abandoned');
+        // The chain's view of our nonces is not what we proved: let the next tick find out.
+        nextNonce = null;
+        logger.warn({ event: 'tx.refused', label: tx.label, hash, nonce, reason: result.reason }, `${tx.label} refused by the RPC: ${result.reason}`);
+        return { status: 'rejected', hash, reason: `the RPC refused the transaction: ${result.reason}` };
+      }
+      journal?.markBroadcast(hash, head);
+      nextNonce = nonce + 1;
       logger.info({ event: 'tx.sent', label: tx.label, hash, nonce, maxFeePerGas, maxPriorityFeePerGas: fees.maxPriorityFeePerGas }, `sent ${tx.label}`);
       opts.onTx?.('sent', tx.label);
-      return watch({ intentId: intentId ?? -1, label: tx.label, nonce, hashes: [hash], last: { ...full, ...fees } });
+      if (result.kind === 'unknown') {
+        // It may or may not have arrived: it keeps its nonce; the queue asks the chain next tick.
+        logger.warn({ event: 'tx.uncertain', label: tx.label, hash, nonce, reason: result.reason }, `${tx.label}: broadcast answered ${result.reason}; its fate is checked next tick, its nonce is kept`);
+        return { status: 'sent', hash, nonce, uncertain: result.reason };
+      }
+      return { status: 'sent', hash, nonce };
     },
-    resume: watch,
+    async resign(tx, nonce, fees, intentId) {
+      const { hash, raw } = await sign(tx, nonce, fees, intentId);
+      const result = await broadcast(raw);
+      if (result.kind === 'refused') {
+        journal?.markTx(hash, 'abandoned');
+        return { hash, error: result.reason };
+      }
+      journal?.markBroadcast(hash, head);
+      return result.kind === 'unknown' ? { hash, error: result.reason } : { hash };
+    },
+    async rebroadcast(hash, raw) {
+      const result = await broadcast(raw);
+      if (result.kind === 'ok') journal?.markBroadcast(hash, head);
+      return result.kind === 'ok' ? {} : { error: result.reason };
+    },
   };
 }

@@ -27,7 +27,7 @@ export interface Alerter {
   readonly dropped: number;
 }
 
-const ALERT_EVENTS = /"event":"(safe_mode\.entered|safe_mode\.left|tx\.reverted|tx\.failed|tx\.replaced|tx\.stuck|guard\.blocked|action\.deferred|chain\.reorg|plan|journal\.dropped)"/;
+const ALERT_EVENTS = /"event":"(safe_mode\.entered|safe_mode\.left|tx\.reverted|tx\.failed|tx\.refused|tx\.replaced|tx\.stuck|guard\.blocked|action\.deferred|chain\.reorg|chain\.stalled|plan|journal\.dropped|topup\.insufficient)"/;
 
 type Line = Record<string, unknown> & { event: string; msg?: string };
 
@@ -44,9 +44,9 @@ export function alertText(line: Line, largeActionUsd: number): string | null {
       // A simulation that refuses is the system working; a revert on chain cost gas.
       return line['stage'] === 'chain' ? `transaction reverted on chain: ${String(line.msg ?? '')}` : null;
     case 'safe_mode.entered':
-      return `SAFE MODE: ${String(line['reason'] ?? line.msg ?? '')} (hedging paused, top-ups continue)`;
+      return `SAFE MODE: ${String(line['reason'] ?? line.msg ?? '')} (hedging paused; no top-up sized on a doubtful price)`;
     case 'safe_mode.left':
-      return 'safe mode left: data is sane again, hedging resumes';
+      return `safe mode left: ${String(line.msg ?? 'the cause cleared')}`;
     default:
       return String(line.msg ?? line.event);
   }

@@ -7,6 +7,8 @@ export interface Health {
   /** Seconds since the last successful tick; null before the first one. */
   lastTickAgeSec: number | null;
   maxTickAgeSec: number;
+  /** Set when the last tick's read was older than what the keeper knew: unhealthy at once. */
+  staleRead?: string;
 }
 
 /**
@@ -14,9 +16,10 @@ export interface Health {
  * keeper is not healthy yet ("starting"): a container orchestrator covers the start with its
  * own grace period (compose `start_period`), and a keeper that never ticks must not look fine.
  */
-export function healthOf(lastTickAtMs: number | null, nowMs: number, maxTickAgeSec: number): Health {
-  if (lastTickAtMs === null) return { status: 'starting', lastTickAgeSec: null, maxTickAgeSec };
+export function healthOf(lastTickAtMs: number | null, nowMs: number, maxTickAgeSec: number, staleRead: string | null = null): Health {
+  if (lastTickAtMs === null) return { status: 'starting', lastTickAgeSec: null, maxTickAgeSec, ...(staleRead ? { staleRead } : {}) };
   const lastTickAgeSec = Math.max(0, nowMs - lastTickAtMs) / 1000;
+  if (staleRead) return { status: 'stale', lastTickAgeSec, maxTickAgeSec, staleRead };
   return { status: lastTickAgeSec < maxTickAgeSec ? 'ok' : 'stale', lastTickAgeSec, maxTickAgeSec };
 }
 
@@ -25,7 +28,7 @@ export interface HealthServerOptions {
   port: number;
   /** Default loopback; a container that is scraped from outside binds 0.0.0.0. */
   host?: string;
-  metrics: Pick<KeeperMetrics, 'lastTickAtMs' | 'registry'>;
+  metrics: Pick<KeeperMetrics, 'lastTickAtMs' | 'registry'> & Partial<Pick<KeeperMetrics, 'staleRead'>>;
   maxTickAgeSec: number;
   /** Wall clock in ms, the same clock the metrics use. Default Date.now. */
   now?: () => number;
@@ -52,7 +55,7 @@ export async function startHealthServer(opts: HealthServerOptions): Promise<Heal
     if (path !== '/metrics' && path !== '/healthz') return send(res, 404, 'text/plain', 'not found: try /metrics or /healthz\n');
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'text/plain', 'method not allowed\n');
     if (path === '/metrics') return send(res, 200, metrics.registry.contentType, await metrics.registry.metrics());
-    const health = healthOf(metrics.lastTickAtMs(), now(), opts.maxTickAgeSec);
+    const health = healthOf(metrics.lastTickAtMs(), now(), opts.maxTickAgeSec, metrics.staleRead?.() ?? null);
     send(res, health.status === 'ok' ? 200 : 503, 'application/json', `${JSON.stringify(health)}\n`);
   }
 

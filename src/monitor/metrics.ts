@@ -1,7 +1,7 @@
 import { Decimal } from 'decimal.js';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { TickResult } from '../runner/tick.js';
-import type { KeeperTelemetry, TxEventKind } from './telemetry.js';
+import type { RunnerState, TickResult } from '../runner/tick.js';
+import type { KeeperTelemetry, TxCost, TxEventKind } from './telemetry.js';
 import { rpcOrigin } from '../config-reader.js';
 
 /**
@@ -14,6 +14,8 @@ export interface KeeperMetrics extends Required<KeeperTelemetry> {
   readonly registry: Registry;
   /** Clock reading (ms) of the last successful tick; null before the first one. */
   lastTickAtMs(): number | null;
+  /** The last tick's stale-read reason (null when its read was fresh). */
+  staleRead(): string | null;
   /** Prometheus text exposition of every metric. */
   text(): Promise<string>;
 }
@@ -25,6 +27,10 @@ export interface MetricsOptions {
   processMetrics?: boolean;
   /** Metric name prefix. Default `keeper_`. */
   prefix?: string;
+  /** Labels on every series (e.g. `{ venue: 'perp' }`), so one dashboard serves several keepers. */
+  labels?: Record<string, string>;
+  /** The configured hedge notional allowed per UTC day (MAX_NOTIONAL_PER_DAY_USD), for the "cap near" alert. */
+  maxNotionalPerDayUsdE8?: bigint;
 }
 
 const E8 = new Decimal(1e8);
@@ -48,6 +54,7 @@ export function createMetrics(opts: MetricsOptions = {}): KeeperMetrics {
   const now = opts.now ?? Date.now;
   const p = opts.prefix ?? 'keeper_';
   const registry = new Registry();
+  if (opts.labels) registry.setDefaultLabels(opts.labels);
   if (opts.processMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: p });
   const registers = [registry];
   const gauge = (name: string, help: string) => new Gauge({ name: p + name, help, registers });
@@ -65,10 +72,22 @@ export function createMetrics(opts: MetricsOptions = {}): KeeperMetrics {
   const lastTick = gauge('last_tick_timestamp_seconds', 'Unix time of the last successful tick');
   const lastBlock = gauge('last_tick_block', 'Block number the last successful tick read');
   const lpCount = gauge('lp_positions', 'LP positions counted in the last tick');
+  const hedge = gauge('hedge_eth', 'Hedge position (short negative), ETH');
+  const targetHedge = gauge('target_hedge_eth', 'Hedge the policy aims at (-hedge ratio x spot delta), ETH');
+  const trigger = gauge('margin_trigger_ratio', 'Ratio under which the keeper tops up (MARGIN_TRIGGER_RATIO / HF_TRIGGER)');
+  const target = gauge('margin_target_ratio', 'Ratio a top-up restores (MARGIN_TARGET_RATIO / HF_TARGET)');
+  const liqRatio = gauge('margin_liquidation_ratio', 'Ratio at which the venue liquidates (perp maintenance, Aave 1)');
+  const notionalToday = gauge('notional_today_usd', 'Hedge notional traded this UTC day, as the guard counts it, USD');
+  const notionalCap = gauge('notional_cap_usd', 'Hedge notional allowed per UTC day (MAX_NOTIONAL_PER_DAY_USD)');
+  if (opts.maxNotionalPerDayUsdE8 !== undefined) notionalCap.set(scaled(opts.maxNotionalPerDayUsdE8, E8));
+  const staleRead = gauge('stale_read', '1 while the last tick read a block older than one the keeper already knew (it held)');
+  const held = gauge('held', '1 while the keeper holds every new transaction (stale read, unknown transaction fate, unexplained nonce)');
 
   const ticks = new Counter({ name: p + 'ticks_total', help: 'Ticks by result', labelNames: ['result'], registers });
   const actions = new Counter({ name: p + 'actions_total', help: 'Planned actions by kind and outcome', labelNames: ['kind', 'outcome'], registers });
   const txs = new Counter({ name: p + 'transactions_total', help: 'Transaction events by kind (sent, mined, reverted, replaced, simulated, blocked)', labelNames: ['kind', 'label'], registers });
+  const gasUsed = new Counter({ name: p + 'gas_used_total', help: 'Gas of the keeper\'s transactions that reached a block, by label', labelNames: ['label'], registers });
+  const gasSpent = new Counter({ name: p + 'gas_spent_eth_total', help: 'ETH paid for gas (gasUsed x effectiveGasPrice), by label', labelNames: ['label'], registers });
   const rpcRequests = new Counter({ name: p + 'rpc_requests_total', help: 'JSON-RPC requests by endpoint origin and method', labelNames: ['endpoint', 'method'], registers });
   const rpcErrors = new Counter({ name: p + 'rpc_errors_total', help: 'Failed JSON-RPC requests by endpoint origin', labelNames: ['endpoint'], registers });
   const tickDuration = new Histogram({ name: p + 'tick_duration_seconds', help: 'Tick duration (read, decide, execute)', labelNames: ['result'], buckets: TICK_BUCKETS_SEC, registers });
@@ -78,10 +97,12 @@ export function createMetrics(opts: MetricsOptions = {}): KeeperMetrics {
   ticks.inc({ result: 'failed' }, 0);
   liqDistance.set(Number.NaN);
   let lastTickAtMs: number | null = null;
+  let lastStale: string | null = null;
 
   return {
     registry,
     lastTickAtMs: () => lastTickAtMs,
+    staleRead: () => lastStale,
     text: () => registry.metrics(),
     tick(result: TickResult, durationMs: number) {
       const a = result.assessment;
@@ -95,11 +116,24 @@ export function createMetrics(opts: MetricsOptions = {}): KeeperMetrics {
       ratio.set(a.collateral.ratio.toNumber());
       liqDistance.set(a.collateral.distancePct?.toNumber() ?? Number.NaN);
       safeMode.set(result.state.policy.safeMode ? 1 : 0);
+      staleRead.set(result.stale ? 1 : 0);
+      lastStale = result.stale;
+      held.set(result.hold ? 1 : 0);
       lastBlock.set(Number(a.blockNumber)); // a block number, not an amount: exact below 2^53
       lpCount.set(a.lpCount);
+      // Optional reads: tests and the bench feed partial results (a gauge left unset reads 0).
+      const maybe = (g: Gauge, v: bigint | undefined, unit: Decimal) => v !== undefined && g.set(scaled(v, unit));
+      maybe(hedge, a.hedgeDeltaWei, E18);
+      maybe(targetHedge, a.targetHedgeWei, E18);
+      maybe(trigger, a.collateral.triggerRatioE18, E18);
+      maybe(target, a.collateral.targetRatioE18, E18);
+      maybe(liqRatio, a.collateral.liquidationRatioE18, E18);
+      maybe(notionalToday, (result.state.guard as RunnerState['guard'] | undefined)?.notionalTodayUsdE8, E8);
       for (const r of result.results) actions.inc({ kind: r.action.kind, outcome: r.outcome });
-      ticks.inc({ result: 'ok' });
+      ticks.inc({ result: result.stale ? 'stale' : 'ok' });
       tickDuration.observe({ result: 'ok' }, durationMs / 1000);
+      // A tick on a stale read proves nothing about the chain: /healthz goes stale with it.
+      if (result.stale) return;
       lastTickAtMs = now();
       lastTick.set(lastTickAtMs / 1000);
     },
@@ -107,8 +141,14 @@ export function createMetrics(opts: MetricsOptions = {}): KeeperMetrics {
       ticks.inc({ result: 'failed' });
       tickDuration.observe({ result: 'failed' }, durationMs / 1000);
     },
-    tx(kind: TxEventKind, label: string) {
+    actionSettled(kind: string, outcome: string) {
+      actions.inc({ kind, outcome });
+    },
+    tx(kind: TxEventKind, label: string, cost?: TxCost) {
       txs.inc({ kind, label });
+      if (!cost) return;
+      gasUsed.inc({ label }, Number(cost.gasUsed)); // a gas count, not an amount: exact below 2^53
+      gasSpent.inc({ label }, scaled(cost.gasUsed * cost.effectiveGasPriceWei, E18));
     },
     rpcRequest(url: string, method: string) {
       rpcRequests.inc({ endpoint: endpointLabel(url), method });

@@ -3,6 +3,12 @@ import type { TickResult } from '../runner/tick.js';
 /** Transaction lifecycle events the executor reports (the log's tx.* events, as calls). */
 export type TxEventKind = 'sent' | 'mined' | 'reverted' | 'replaced' | 'simulated' | 'blocked';
 
+/** What a transaction that reached a block cost (its receipt's gasUsed and effectiveGasPrice). */
+export interface TxCost {
+  gasUsed: bigint;
+  effectiveGasPriceWei: bigint;
+}
+
 /**
  * What the keeper reports as it runs, for metrics and benchmarks. Every method is optional
  * and must be cheap and non-throwing: telemetry never slows or breaks a tick.
@@ -10,7 +16,10 @@ export type TxEventKind = 'sent' | 'mined' | 'reverted' | 'replaced' | 'simulate
 export interface KeeperTelemetry {
   tick?(result: TickResult, durationMs: number): void;
   tickFailed?(error: unknown, durationMs: number): void;
-  tx?(kind: TxEventKind, label: string): void;
+  /** `cost` with `mined` and `reverted` (on chain): the gas the keeper paid. */
+  tx?(kind: TxEventKind, label: string, cost?: TxCost): void;
+  /** An action sent on an earlier tick was settled by the pending queue (done, failed, abandoned, reorged). */
+  actionSettled?(kind: string, outcome: string): void;
   rpcRequest?(url: string, method: string): void;
   rpcError?(url: string, error: unknown): void;
 }

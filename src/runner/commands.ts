@@ -1,7 +1,7 @@
 import type { Hex } from 'viem';
 import { privateKeyToAddress } from 'viem/accounts';
 import { pino, type Logger } from 'pino';
-import { resolveAddresses, rpcOrigin, type ChainAddresses, type KeeperConfig, configSummary } from '../config.js';
+import { ConfigError, resolveAddresses, rpcOrigin, type ChainAddresses, type KeeperConfig, configSummary } from '../config.js';
 import { assess } from '../core/assess.js';
 import { fmtEth } from '../core/format.js';
 import { fetchChainId } from '../chain/clients.js';
@@ -9,12 +9,13 @@ import { readKeystoreFile } from '../chain/keystore.js';
 import { createLogger } from '../monitor/logger.js';
 import { startAnvil } from '../devnet/anvil.js';
 import { readAddressesFile } from './addresses.js';
-import { createKeeper, type Keeper } from './keeper.js';
+import { monitoringError, preflight, prepareDirectories, refuseIgnoredSettings } from './preflight.js';
+import { adaptiveBand, createKeeper, type Keeper } from './keeper.js';
 import { createAlerter, type Alerter } from '../monitor/alerts.js';
 import { createLiveRisk } from './live-risk.js';
 import { createPriceRecord } from '../backtest/price-record.js';
 import { openJournal, type Journal } from '../journal/journal.js';
-import { formatHistory, formatStatus } from './status.js';
+import { formatHistory, formatStatus, noJournalText } from './status.js';
 import type { TickResult } from './tick.js';
 import type { KeeperTelemetry } from '../monitor/telemetry.js';
 import { createMetrics } from '../monitor/metrics.js';
@@ -63,13 +64,17 @@ async function liveRuntime(config: KeeperConfig): Promise<Runtime> {
 }
 
 /** No RPC configured: start the devnet (and its market driver), sign as the venue's demo account. */
-async function embeddedRuntime(config: KeeperConfig, logger: Logger, drive: boolean): Promise<Runtime> {
+async function embeddedRuntime(config: KeeperConfig, logger: Logger, opts: { drive: boolean; seed?: number }): Promise<Runtime> {
   const { startEmbeddedDevnet } = await import('./embedded.js');
-  return startEmbeddedDevnet(config, logger, { drive });
+  return startEmbeddedDevnet(config, logger, opts);
 }
 
-export async function resolveRuntime(config: KeeperConfig, logger: Logger, opts: { drive: boolean }): Promise<Runtime> {
-  return config.chain.rpcUrls.length > 0 ? liveRuntime(config) : embeddedRuntime(config, logger, opts.drive);
+/** `seed` is the embedded demo's price path (`--seed`); a live chain has no price path to seed. */
+export async function resolveRuntime(config: KeeperConfig, logger: Logger, opts: { drive: boolean; seed?: number }): Promise<Runtime> {
+  if (config.chain.rpcUrls.length > 0 && opts.seed !== undefined) {
+    throw new ConfigError([`--seed ${opts.seed}: seeds the embedded demo's market, but RPC_URLS is set (a real chain has no price path to seed); drop --seed or unset RPC_URLS`]);
+  }
+  return config.chain.rpcUrls.length > 0 ? liveRuntime(config) : embeddedRuntime(config, logger, opts);
 }
 
 function loggerFor(config: KeeperConfig, bindings: Record<string, unknown> = {}, alerter?: Alerter, toStderr = false): Logger {
@@ -79,6 +84,8 @@ function loggerFor(config: KeeperConfig, bindings: Record<string, unknown> = {},
     format: config.loop.logFormat,
     bindings,
     secrets,
+    // API keys live in RPC and webhook URLs: lines show them by origin only.
+    rpcUrls: [...config.chain.rpcUrls, config.safety.alertWebhookUrl ?? ''],
     onLine: alerter?.onLine,
     // Commands whose stdout is the product (status, history) log to stderr.
     ...(toStderr ? { destination: pino.destination({ dest: 2, sync: true }) } : {}),
@@ -94,19 +101,23 @@ function alerterFor(config: KeeperConfig): Alerter | undefined {
 
 async function keeperFor(
   config: KeeperConfig, rt: Runtime, logger: Logger, dryRun: boolean, rpcUrls = rt.rpcUrls, telemetry?: KeeperTelemetry,
-  journal?: Journal | null,
+  journal?: Journal | null, adoptHistory = false,
 ): Promise<Keeper> {
   // A real chain's prices are kept (DATA_DIR/prices.jsonl) so volatility survives restarts; the
   // embedded devnet is new each run.
-  const risk = createLiveRisk(rt.embedded ? {} : { record: createPriceRecord({ dataDir: config.loop.dataDir }) });
-  return createKeeper({ config, rpcUrls, chainId: rt.chainId, privateKey: rt.privateKey, addresses: rt.addresses, logger, dryRun, telemetry, journal, risk });
+  const fastHalfLifeSec = config.policy.band?.volFastHalfLifeSec;
+  const risk = createLiveRisk(rt.embedded ? { fastHalfLifeSec } : { fastHalfLifeSec, record: createPriceRecord({ dataDir: config.loop.dataDir }) });
+  return createKeeper({ config, rpcUrls, chainId: rt.chainId, privateKey: rt.privateKey, addresses: rt.addresses, logger, dryRun, telemetry, journal, risk,
+    // The embedded devnet and a fork's throwaway journal are new with their chain: nothing to explain.
+    adoptHistory: adoptHistory || rt.embedded || journal?.path === ':memory:' });
 }
 
 /** METRICS_PORT set: Prometheus /metrics and /healthz for the daemon; otherwise nothing listens. */
 async function startMonitoring(config: KeeperConfig, logger: Logger): Promise<{ telemetry?: KeeperTelemetry; server: HealthServer | null }> {
   const port = config.loop.metricsPort;
   if (port === null) return { server: null };
-  const metrics = createMetrics();
+  // The venue labels every series (one dashboard over several keepers); the cap feeds the "daily cap near" alert.
+  const metrics = createMetrics({ labels: { venue: config.venue }, maxNotionalPerDayUsdE8: config.guard.maxNotionalPerDayUsdE8 });
   const server = await startHealthServer({ port, host: config.loop.metricsHost, metrics, maxTickAgeSec: config.loop.healthMaxTickAgeSec });
   logger.info({ event: 'metrics.started', url: server.url }, `metrics on ${server.url}/metrics, health on ${server.url}/healthz`);
   return { telemetry: metrics, server };
@@ -119,8 +130,15 @@ async function forkDryRun(config: KeeperConfig, rt: Runtime, logger: Logger): Pr
     // The fork's transactions are throwaway: they must not enter the real journal.
     const keeper = await keeperFor(config, rt, logger, false, [fork.rpcUrl], undefined, openJournal(':memory:'));
     const result = await keeper.tickOnce();
-    const after = assess(await keeper.reader.read(), config.policy);
-    const gasUsed = result.results.flatMap((r) => r.txs).reduce((sum, t) => sum + (t.status === 'mined' ? t.gasUsed : 0n), 0n);
+    // The fork mines what the tick sent: wait for it, then read the after-state.
+    await keeper.settle({ timeoutMs: 60_000 });
+    // The same band as the tick (an adaptive band is not the fixed one assess defaults to).
+    const after = assess(await keeper.reader.read(), config.policy, { bandWei: result.assessment.bandWei });
+    let gasUsed = 0n;
+    for (const t of result.results.flatMap((r) => r.txs)) {
+      if (t.status === 'mined') gasUsed += t.gasUsed;
+      else if (t.status === 'sent') gasUsed += (await keeper.clients.publicClient.getTransactionReceipt({ hash: t.hash })).gasUsed;
+    }
     logger.info(
       {
         event: 'dry_run.fork',
@@ -141,23 +159,32 @@ async function forkDryRun(config: KeeperConfig, rt: Runtime, logger: Logger): Pr
 
 export async function runCommand(
   config: KeeperConfig,
-  opts: { dryRun: 'simulate' | 'fork' | null; maxTicks?: number },
+  opts: { dryRun: 'simulate' | 'fork' | null; maxTicks?: number; seed?: number; adoptHistory?: boolean },
 ): Promise<number> {
+  refuseIgnoredSettings(config);
   const alerter = alerterFor(config);
   const boot = loggerFor(config, {}, alerter);
-  const rt = await resolveRuntime(config, boot, { drive: true });
+  const rt = await resolveRuntime(config, boot, { drive: true, seed: opts.seed });
   const logger = boot.child({ chainId: rt.chainId });
   let monitoring: HealthServer | null = null;
   let keeper: Keeper | null = null;
   try {
+    const account = privateKeyToAddress(rt.privateKey);
+    if (!rt.embedded) {
+      // Wrong chain, an address without code or not answering: exit 2 naming it, before any tick.
+      await preflight({ config, rpcUrls: rt.rpcUrls, chainId: rt.chainId, account, addresses: rt.addresses });
+      prepareDirectories(config, { journal: opts.dryRun === null });
+    }
     if (opts.dryRun === 'fork') return await forkDryRun(config, rt, logger);
-    const log = logger.child({ account: privateKeyToAddress(rt.privateKey) });
+    const log = logger.child({ account });
     // --- metrics + /healthz (METRICS_PORT) ---
-    const { telemetry, server } = await startMonitoring(config, log);
+    const { telemetry, server } = await startMonitoring(config, log).catch((err: unknown) => {
+      throw monitoringError(config, err);
+    });
     monitoring = server;
     // The embedded devnet is new each run: a journal kept across runs would describe another chain.
     const journal = rt.embedded && opts.dryRun === null ? openJournal(':memory:') : undefined;
-    keeper = await keeperFor(config, rt, log, opts.dryRun === 'simulate', rt.rpcUrls, telemetry, journal);
+    keeper = await keeperFor(config, rt, log, opts.dryRun === 'simulate', rt.rpcUrls, telemetry, journal, opts.adoptHistory ?? false);
     const running = keeper;
     log.info(
       { event: 'keeper.started', venue: config.venue, dryRun: opts.dryRun, embedded: rt.embedded, config: configSummary(config) },
@@ -173,8 +200,10 @@ export async function runCommand(
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
     await running.run({ maxTicks: opts.maxTicks });
-    log.info({ event: 'keeper.stopped' }, 'keeper stopped');
-    return 0;
+    // A bounded run (--max-ticks: scripts, CI, cron) reports failed ticks in its exit code.
+    const failedTicks = running.failedTicks;
+    log.info({ event: 'keeper.stopped', failedTicks }, failedTicks > 0 ? `keeper stopped; ${failedTicks} tick(s) failed` : 'keeper stopped');
+    return opts.maxTicks !== undefined && failedTicks > 0 ? 1 : 0;
   } finally {
     keeper?.close();
     await monitoring?.close();
@@ -190,10 +219,12 @@ export async function statusCommand(config: KeeperConfig, opts: { json: boolean 
     const keeper = await keeperFor(config, rt, logger, true);
     keeper.close();
     const snapshot = await keeper.reader.read();
-    const assessment = assess(snapshot, config.policy);
+    // The band the keeper would use (BAND_MODE), not only the fixed one.
+    const band = adaptiveBand(config, createLiveRisk({ fastHalfLifeSec: config.policy.band?.volFastHalfLifeSec }))(snapshot);
+    const assessment = assess(snapshot, config.policy, band ? { bandWei: band.bandWei } : undefined);
     const text = opts.json
       ? JSON.stringify({ snapshot, assessment }, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v), 2)
-      : formatStatus(snapshot, assessment);
+      : formatStatus(snapshot, assessment, { embedded: rt.embedded });
     process.stdout.write(`${text}\n`);
     return 0;
   } finally {
@@ -219,10 +250,10 @@ export async function historyCommand(config: KeeperConfig, opts: { limit: number
   const { existsSync } = await import('node:fs');
   const path = config.safety.journalPath;
   if (!existsSync(path)) {
-    process.stdout.write(`no journal at ${path} yet (JOURNAL_PATH / DATA_DIR): the keeper has not acted\n`);
+    process.stdout.write(`${noJournalText(path, config.chain.rpcUrls.length === 0)}\n`);
     return 0;
   }
-  const journal = openJournal(path);
+  const journal = openJournal(path, Date.now, { lock: false }); // read beside a running keeper
   try {
     const rows = journal.recentIntents(opts.limit).map((i) => ({ ...i, txs: journal.txsOfIntent(i.id).map(({ raw: _raw, ...t }) => t) }));
     process.stdout.write(`${opts.json ? JSON.stringify(rows, null, 2) : formatHistory(rows)}\n`);

@@ -4,6 +4,7 @@ import { rpcOrigin, type ChainAddresses, type KeeperConfig } from '../config.js'
 import type { Address, HedgeVenueKind } from '../core/types.js';
 import { initialPolicyState } from '../core/policy.js';
 import { initialGuardState, utcDay } from '../core/guard.js';
+import { createOracleChecker } from '../core/oracle-check.js';
 import { createClients, type Clients } from '../chain/clients.js';
 import { createExecutor } from '../chain/executor.js';
 import { createSnapshotReader, type SnapshotReader } from '../chain/snapshot.js';
@@ -13,14 +14,15 @@ import type { HedgeVenue } from '../venues/types.js';
 import { createLoop, type Loop } from './loop.js';
 import { emit, type KeeperTelemetry } from '../monitor/telemetry.js';
 import { openJournal, type Journal } from '../journal/journal.js';
-import { reconcileJournal, type ReconcileReport } from '../journal/reconcile.js';
+import { createPendingQueue, type PendingQueue, type ReconcileReport } from '../journal/reconcile.js';
 import { createTxSender } from '../chain/sender.js';
 import { absBig, fmtPriceE8, weiToUsdE8 } from '../core/format.js';
-import type { TxEventKind } from '../monitor/telemetry.js';
+import type { TxCost, TxEventKind } from '../monitor/telemetry.js';
 import { createLiveRisk, type LiveRisk } from './live-risk.js';
-import { bandWeiFor, lpGammaBasePerUsd } from '../core/band-policy.js';
+import { bandModeNeedsGamma, bandWeiFor, lpGammaBasePerUsd } from '../core/band-policy.js';
 import { exposures } from '../core/exposure.js';
-import { tick, type RunnerState, type TickDeps, type TickResult } from './tick.js';
+import { describeOutcome, tick, type ActionResult, type RunnerState, type TickDeps, type TickResult } from './tick.js';
+import type { TxOutcome } from '../chain/executor.js';
 
 export interface KeeperOptions {
   config: KeeperConfig;
@@ -39,6 +41,19 @@ export interface KeeperOptions {
   journal?: Journal | null;
   /** Live risk figures and the vol for adaptive bands; default: in memory, prior 80%/yr. */
   risk?: LiveRisk;
+  /**
+   * A new journal on an account that already has transactions: take that history as not the
+   * keeper's (first run on this key). Without it the keeper refuses to send: a lost journal
+   * looks exactly like a new one.
+   */
+  adoptHistory?: boolean;
+  /** Consecutive ticks a failure (or a stale read) may last before it escalates to safe mode + alert. */
+  escalateAfterTicks?: number;
+  /**
+   * After sending, wait up to this long for the receipts before the tick returns (an automining
+   * test chain mines within milliseconds, but not synchronously). Default 0: a tick never waits.
+   */
+  settleWaitMs?: number;
 }
 
 /** The band of BAND_MODE vol / ww / time for this snapshot (fixed: undefined, assess does it). */
@@ -47,13 +62,14 @@ export function adaptiveBand(config: KeeperConfig, risk: LiveRisk): NonNullable<
   const policy = config.policy;
   return (s) => {
     if (policy.bandMode === 'fixed') return undefined;
-    // Only the Whalley-Wilmott band uses gamma.
-    const gammaBasePerUsd = policy.bandMode === 'ww' ? lpGammaBasePerUsd(s.lps, s.oracle.priceE8) : 0;
+    // Only the Whalley-Wilmott bands use gamma.
+    const gammaBasePerUsd = bandModeNeedsGamma(policy.bandMode) ? lpGammaBasePerUsd(s.lps, s.oracle.priceE8) : 0;
     const nowSec = Number(s.blockTimestampSec);
     const d = bandWeiFor(policy, {
       grossSpotWei: exposures(s, policy.includeNativeEth).grossSpotWei,
       priceE8: s.oracle.priceE8,
       volAnnual: risk.volAnnual(),
+      volFastAnnual: risk.volFastAnnual(),
       gammaBasePerUsd,
       nowSec,
       lastRebalanceSec,
@@ -76,6 +92,12 @@ export interface Keeper {
   stop(): Promise<void>;
   /** Settle the journal against the chain (done before the first plan and on every tick). */
   reconcile(): Promise<ReconcileReport | null>;
+  /** Drive the pending queue until nothing of ours is waiting for the chain (tests, fork dry-run). */
+  settle(opts?: { timeoutMs?: number }): Promise<void>;
+  /** The pending queue's holds and alarms (null in dry-run). */
+  readonly queue: PendingQueue | null;
+  /** Ticks that threw. */
+  readonly failedTicks: number;
   readonly journal: Journal | null;
   /** Release the journal. */
   close(): void;
@@ -84,10 +106,12 @@ export interface Keeper {
 /** Oracle sanity: a stale feed or a pool far from the feed means safe mode. */
 export function oracleSanity(config: KeeperConfig): NonNullable<TickDeps['checkSanity']> {
   const { oracleMaxAgeSec, maxPoolDeviationBps } = config.safety;
-  return (_snapshot, a) => {
-    if (a.oracleAgeSec > BigInt(oracleMaxAgeSec)) {
-      return `oracle stale: the feed's answer is ${a.oracleAgeSec}s old, its heartbeat is ${oracleMaxAgeSec}s (ORACLE_MAX_AGE_SEC)`;
-    }
+  // Every round of both feeds (answer, decimals, round order, answeredInRound, time, heartbeat);
+  // the checker keeps the highest round seen between ticks.
+  const rounds = createOracleChecker({ maxAgeSec: oracleMaxAgeSec });
+  return (snapshot, a) => {
+    const badRound = rounds.check(snapshot.oracle, snapshot.blockTimestampSec);
+    if (badRound) return badRound;
     if (a.poolOracleDivergenceBps > BigInt(maxPoolDeviationBps)) {
       return `pool price ${fmtPriceE8(a.poolPriceE8)} is ${a.poolOracleDivergenceBps} bps from the oracle ${fmtPriceE8(a.priceE8)} (MAX_POOL_DEVIATION_BPS ${maxPoolDeviationBps})`;
     }
@@ -147,22 +171,35 @@ export async function createKeeper(opts: KeeperOptions): Promise<Keeper> {
       pool: addresses.uniswapPool,
     },
   });
-  const risk = opts.risk ?? createLiveRisk();
+  const risk = opts.risk ?? createLiveRisk({ fastHalfLifeSec: config.policy.band?.volFastHalfLifeSec });
   await risk.load();
   const journal = opts.journal !== undefined ? opts.journal : opts.dryRun ? null : openJournal(config.safety.journalPath);
-  const onTx = (kind: TxEventKind, label: string) => emit(opts.telemetry, 'tx', kind, label);
-  const sender = opts.dryRun
-    ? null
-    : createTxSender({ clients, logger, journal, maxFeeCeilingWei: config.guard.maxGasPriceWei, replaceAfterBlocks: config.safety.replaceAfterBlocks, onTx });
+  const onTx = (kind: TxEventKind, label: string, cost?: TxCost) => emit(opts.telemetry, 'tx', kind, label, cost);
+  const sender = opts.dryRun || !journal ? null : createTxSender({ clients, logger, journal, maxFeeCeilingWei: config.guard.maxGasPriceWei, onTx });
   const executor = createExecutor({ clients, logger, allowList: venue.allowList(), dryRun: opts.dryRun, onTx, sender });
+  const queue =
+    journal && sender
+      ? createPendingQueue({
+          journal,
+          sender,
+          publicClient: clients.publicClient,
+          account,
+          logger,
+          replaceAfterBlocks: config.safety.replaceAfterBlocks,
+          maxFeeCeilingWei: config.guard.maxGasPriceWei,
+          rpcOrigins: opts.rpcUrls.map((u) => rpcOrigin(u)),
+          adoptHistory: opts.adoptHistory,
+          onTx,
+          escalateAfterTicks: opts.escalateAfterTicks,
+        })
+      : null;
   let state: RunnerState = { policy: initialPolicyState(), guard: initialGuardState(Math.floor(Date.now() / 1000)) };
-  if (journal) {
-    // The daily notional cap survives restarts: count today's journaled hedges (chain time).
-    const block = await clients.publicClient.getBlock({ blockTag: 'latest' });
-    const day = utcDay(Number(block.timestamp));
-    state = { ...state, guard: { day, notionalTodayUsdE8: journal.hedgeNotionalSince(opts.chainId, account, day * 86_400) } };
-  }
   let pinnedBlock: bigint | undefined;
+  /** The newest block the keeper knows of (heads, reads, its own receipts): no read may be older. */
+  let knownBlock = 0n;
+  /** Hedges that failed on chain in a row: after two, hedging backs off (longer each time). */
+  let hedgeFailures = { count: 0, untilBlock: 0n };
+  const escalation = createEscalation(logger, opts.escalateAfterTicks ?? 3);
 
   const deps: TickDeps = {
     readSnapshot: () => reader.read(pinnedBlock),
@@ -172,6 +209,33 @@ export async function createKeeper(opts: KeeperOptions): Promise<Keeper> {
     checkSanity: oracleSanity(config),
     riskFigures: (snapshot, assessment) => risk.figures(snapshot, assessment),
     bandFor: adaptiveBand(config, risk),
+    gate(snapshot) {
+      const known = maxOf(knownBlock, queue?.state.lastMinedBlock ?? 0n);
+      const stale =
+        snapshot.blockNumber < known
+          ? `stale read: block ${snapshot.blockNumber} is older than block ${known} the keeper already knows${queue?.state.lastMinedBlock === known ? ' (its own last mined transaction)' : ''}`
+          : null;
+      knownBlock = maxOf(knownBlock, snapshot.blockNumber);
+      escalation.condition('stale', stale);
+      const q = queue?.state;
+      const hold = stale ?? q?.alarms[0] ?? q?.hold ?? (q?.pendingKinds.includes('topUp') ? 'a top-up is still waiting for the chain' : null);
+      const hedgeHold = q?.pendingKinds.includes('adjustHedge')
+        ? 'a hedge is still waiting for the chain'
+        : hedgeFailures.count >= 2 && snapshot.blockNumber < hedgeFailures.untilBlock
+          ? `${hedgeFailures.count} hedges in a row failed on chain: backing off until block ${hedgeFailures.untilBlock}`
+          : null;
+      return { hold, hedgeHold, stale };
+    },
+    spentToday: journal
+      ? (nowSec) => {
+          // Counted from the journal every tick: every mined or pending transaction, whatever its
+          // intent's label, and across restarts.
+          const day = utcDay(nowSec);
+          const spent = journal.spentSince(opts.chainId, account, day * 86_400);
+          return { ...state.guard, day, notionalTodayUsdE8: spent.hedgeNotionalUsdE8, topUpTodayUnits: spent.topUpUnits };
+        }
+      : undefined,
+    beforeSend: queue ? (snapshot) => queue.prove(snapshot.blockNumber) : undefined,
     async execute(action, assessment, snapshot) {
       const built = await venue.buildTxs(action, {
         account,
@@ -188,52 +252,91 @@ export async function createKeeper(opts: KeeperOptions): Promise<Keeper> {
       }
       const notionalUsdE8 = action.kind === 'adjustHedge' ? weiToUsdE8(absBig(action.sizeDeltaWei), snapshot.oracle.priceE8) : 0n;
       const intentId =
-        journal?.beginIntent({ chainId: opts.chainId, account, block: assessment.blockNumber, action, notionalUsdE8, blockTimeSec: snapshot.blockTimestampSec }) ?? null;
+        journal?.beginIntent({ chainId: opts.chainId, account, block: assessment.blockNumber, action, notionalUsdE8, blockTimeSec: snapshot.blockTimestampSec, plannedTxs: built.txs.length }) ?? null;
       const outcomes = await executor.run(built.txs, {
         intentId,
         bounds: { ...snapshot.oracle, maxSlippageBps: config.policy.maxSlippageBps, weth: addresses.weth, usdc: addresses.usdc },
         block: assessment.blockNumber,
         log: { action: action.kind, block: assessment.blockNumber },
       });
-      if (intentId !== null) {
+      if (intentId !== null && !outcomes.some((o) => o.status === 'sent')) {
+        // Nothing reached an RPC: finished now. Anything sent is finished by the queue.
         const last = outcomes[outcomes.length - 1];
-        const done = outcomes.length === built.txs.length && last?.status === 'mined';
-        journal?.finishIntent(intentId, done ? 'done' : 'failed', done ? undefined : last && 'reason' in last ? last.reason : 'not completed');
+        journal?.finishIntent(intentId, 'failed', last && 'reason' in last ? last.reason : 'not completed');
       }
       return outcomes;
     },
   };
 
-  let lastHead: bigint | undefined;
-  async function reconcile(): Promise<ReconcileReport | null> {
-    if (!journal || !sender) return null;
-    const report = await reconcileJournal({ journal, sender, publicClient: clients.publicClient, account, logger }, { head: lastHead });
+  async function reconcile(head?: bigint): Promise<ReconcileReport | null> {
+    if (!queue) return null;
+    const report = await queue.drive(head ?? (() => clients.publicClient.getBlockNumber({ cacheTime: 0 })), knownBlock > 0n ? knownBlock : undefined);
     if (report.reorged > 0) {
       // The hedge the cooldown counts from is gone: replan now.
       state = { ...state, policy: { ...state.policy, lastHedgeAtSec: null } };
     }
-    if (report.settled + report.resumed + report.abandoned + report.dropped + report.reorged > 0) {
+    for (const f of report.finished) emit(opts.telemetry, 'actionSettled', f.kind, f.status);
+    for (const f of report.finished.filter((x) => x.kind === 'adjustHedge')) {
+      if (f.status === 'done') {
+        hedgeFailures = { count: 0, untilBlock: 0n };
+        continue;
+      }
+      // A hedge that did not happen does not start the cooldown...
+      state = { ...state, policy: { ...state.policy, lastHedgeAtSec: null } };
+      // ...but one that keeps failing on chain must not be retried every tick (an Aave borrow
+      // mined and its sale reverted leaves the borrowed WETH in the wallet: retrying borrows again).
+      if (f.status === 'failed') {
+        hedgeFailures = { count: hedgeFailures.count + 1, untilBlock: knownBlock + HEDGE_FAILURE_BACKOFF_BLOCKS * BigInt(hedgeFailures.count + 1) };
+        if (hedgeFailures.count >= 2) {
+          logger.error(
+            { event: 'safe_mode.entered', reason: `${hedgeFailures.count} hedges in a row failed on chain`, cause: 'hedge-failures' },
+            `safe mode: ${hedgeFailures.count} hedges in a row failed on chain: no new hedge before block ${hedgeFailures.untilBlock}`,
+          );
+        }
+      }
+    }
+    if (report.settled + report.abandoned + report.dropped + report.reorged + report.replaced > 0) {
       logger.info({ event: 'journal.reconciled', ...report }, 'journal reconciled with the chain');
     }
     return report;
   }
 
+  let failedTicks = 0;
   async function tickOnce(blockNumber?: bigint): Promise<TickResult> {
     pinnedBlock = blockNumber;
     const t0 = performance.now();
     let result: TickResult;
     try {
-      await reconcile();
+      // The queue is driven at the block the loop saw (or, in interval mode, the last read's).
+      await reconcile(blockNumber);
       result = await tick(deps, state);
+      // What was just sent may already be mined (automining chains, fast blocks): settle it now.
+      if (queue && journal && result.results.some((r) => r.outcome === 'pending')) {
+        await queue.settleMined(opts.settleWaitMs ?? 0);
+        result = { ...result, results: result.results.map((r) => (r.outcome === 'pending' ? withSettled(r, journal) : r)) };
+      }
     } catch (err) {
+      failedTicks++;
+      escalation.failure(err);
       emit(opts.telemetry, 'tickFailed', err, performance.now() - t0);
       throw err;
     }
+    escalation.success();
     state = result.state;
-    lastHead = result.snapshot.blockNumber;
     emit(opts.telemetry, 'tick', result, performance.now() - t0);
     opts.onTick?.(result);
     return result;
+  }
+
+  async function settle(o: { timeoutMs?: number } = {}): Promise<void> {
+    if (!queue) return;
+    const until = Date.now() + (o.timeoutMs ?? 30_000);
+    for (;;) {
+      await reconcile();
+      if (queue.state.pendingKinds.length === 0) return;
+      if (Date.now() > until) throw new Error(`settle: still waiting for ${queue.state.pendingKinds.join(', ')} after ${o.timeoutMs ?? 30_000} ms`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
   }
 
   let loop: Loop | null = null;
@@ -241,7 +344,12 @@ export async function createKeeper(opts: KeeperOptions): Promise<Keeper> {
   return {
     account,
     journal,
-    reconcile,
+    reconcile: () => reconcile(),
+    settle,
+    queue,
+    get failedTicks() {
+      return failedTicks;
+    },
     close: () => journal?.close(),
     clients,
     venue,
@@ -255,7 +363,15 @@ export async function createKeeper(opts: KeeperOptions): Promise<Keeper> {
         mode: config.loop.tickMode,
         intervalMs: config.loop.tickIntervalMs,
         pollMs: Math.min(config.loop.tickIntervalMs, 1_000),
-        getBlockNumber: () => clients.publicClient.getBlockNumber({ cacheTime: 0 }),
+        getBlockNumber: async () => {
+          const head = await clients.publicClient.getBlockNumber({ cacheTime: 0 });
+          if (head < knownBlock) {
+            // A node behind what we already saw (load balancer, lagging replica): do not tick on it.
+            escalation.condition('stale', `the RPC's head ${head} is behind block ${knownBlock} the keeper already saw`);
+            return knownBlock;
+          }
+          return head;
+        },
         runTick: async (block) => {
           await tickOnce(block);
         },
@@ -266,6 +382,70 @@ export async function createKeeper(opts: KeeperOptions): Promise<Keeper> {
     },
     async stop() {
       await loop?.stop();
+    },
+  };
+}
+
+/** An action's outcome with what the journal now knows of its sent transactions. */
+function withSettled(r: ActionResult, journal: Journal): ActionResult {
+  const txs: TxOutcome[] = r.txs.map((t) => {
+    if (t.status !== 'sent') return t;
+    const row = journal.tx(t.hash);
+    if (row?.status === 'mined') return { status: 'mined', label: t.label, hash: t.hash, gasUsed: BigInt(row.gasUsed ?? '0'), blockNumber: BigInt(row.block ?? '0') };
+    if (row?.status === 'reverted') return { status: 'reverted', label: t.label, stage: 'chain', reason: 'reverted on chain', hash: t.hash };
+    return t;
+  });
+  return { ...r, txs, ...describeOutcome(txs) };
+}
+
+/** Blocks a hedge backs off per consecutive on-chain failure (after the second). */
+const HEDGE_FAILURE_BACKOFF_BLOCKS = 10n;
+
+function maxOf(a: bigint, b: bigint): bigint {
+  return a > b ? a : b;
+}
+
+/** What a failure is about, for counting repeats: the journal, the RPC, or the error's first line. */
+export function failureCause(err: unknown): string {
+  const e = err as { name?: string; code?: string; message?: string };
+  if (e?.code?.startsWith?.('SQLITE') || /SqliteError|journal/i.test(`${e?.name} ${e?.message}`)) return `journal (${e.code ?? e.name})`;
+  if (/HttpRequestError|TimeoutError|RpcRequestError|fetch failed|ECONNREFUSED/i.test(`${e?.name} ${e?.message}`)) return 'RPC';
+  return (e?.message ?? String(err)).split('\n')[0]?.slice(0, 120) ?? 'error';
+}
+
+/**
+ * Failures and doubtful conditions that repeat escalate: after N consecutive ticks, a
+ * `safe_mode.entered` line (alerted) naming the cause; `safe_mode.left` when it clears.
+ */
+function createEscalation(logger: Logger, afterTicks: number) {
+  const counts = new Map<string, { n: number; reason: string; raised: boolean }>();
+  function raise(key: string, reason: string): void {
+    const c = counts.get(key) ?? { n: 0, reason, raised: false };
+    c.n++;
+    c.reason = reason;
+    counts.set(key, c);
+    if (c.n >= afterTicks && !c.raised) {
+      c.raised = true;
+      logger.error({ event: 'safe_mode.entered', reason: `${reason} (${c.n} ticks in a row)`, cause: key }, `safe mode: ${reason} (${c.n} ticks in a row)`);
+    }
+  }
+  function clear(key: string): void {
+    const c = counts.get(key);
+    if (c?.raised) logger.info({ event: 'safe_mode.left', was: c.reason, cause: key }, `safe mode left: ${key} recovered`);
+    counts.delete(key);
+  }
+  return {
+    condition(key: string, reason: string | null) {
+      if (reason) raise(key, reason);
+      else clear(key);
+    },
+    failure(err: unknown) {
+      const cause = failureCause(err);
+      for (const key of [...counts.keys()]) if (key.startsWith('failure:') && key !== `failure:${cause}`) clear(key);
+      raise(`failure:${cause}`, `tick failing: ${cause}`);
+    },
+    success() {
+      for (const key of [...counts.keys()]) if (key.startsWith('failure:')) clear(key);
     },
   };
 }

@@ -12,6 +12,8 @@ export interface LoopOptions {
   logger: Logger;
   /** Stop by itself after this many ticks (tests, benchmarks). */
   maxTicks?: number;
+  /** Block mode: say so (warn, once per stall) when no new block came for this long. Default 30 s. */
+  stallWarnMs?: number;
 }
 
 export interface Loop {
@@ -20,6 +22,8 @@ export interface Loop {
   /** Ask the loop to stop; resolves once the in-flight tick (and its transactions) finished. */
   stop(): Promise<void>;
   readonly ticks: number;
+  /** Ticks that threw. */
+  readonly failedTicks: number;
 }
 
 /**
@@ -29,6 +33,9 @@ export interface Loop {
 export function createLoop(opts: LoopOptions): Loop {
   let stopping = false;
   let ticks = 0;
+  let failedTicks = 0;
+  let lastNewBlockAtMs = Date.now();
+  let stallWarned = false;
   let wake: (() => void) | null = null;
   let done: Promise<void> | null = null;
   let lastBlock: bigint | null = null;
@@ -59,8 +66,17 @@ export function createLoop(opts: LoopOptions): Loop {
       try {
         const head = await getBlockNumber();
         if (lastBlock === null || head > lastBlock) {
+          if (stallWarned) opts.logger.info({ event: 'chain.resumed', block: head, waitedSec: Math.round((Date.now() - lastNewBlockAtMs) / 1000) }, `new block ${head}: ticking again`);
           lastBlock = head;
+          lastNewBlockAtMs = Date.now();
+          stallWarned = false;
           return head;
+        }
+        const waitedMs = Date.now() - lastNewBlockAtMs;
+        if (!stallWarned && waitedMs >= (opts.stallWarnMs ?? 30_000)) {
+          // A frozen head (a stuck node, a halted chain) must not look like a quiet keeper.
+          stallWarned = true;
+          opts.logger.warn({ event: 'chain.stalled', block: lastBlock, waitedSec: Math.round(waitedMs / 1000) }, `no new block after ${lastBlock} for ${Math.round(waitedMs / 1000)}s: waiting for blocks (the RPC's head may be stuck)`);
         }
         if (head < lastBlock) {
           // The head went backwards: a reorg or a reset chain. Tick on it; the reader re-reads.
@@ -83,6 +99,7 @@ export function createLoop(opts: LoopOptions): Loop {
       try {
         await opts.runTick(block);
       } catch (err) {
+        failedTicks++;
         opts.logger.error({ event: 'tick.failed', err }, `tick failed: ${err instanceof Error ? err.message : String(err)}`);
       }
       if (opts.maxTicks !== undefined && ticks >= opts.maxTicks) break;
@@ -101,6 +118,9 @@ export function createLoop(opts: LoopOptions): Loop {
     },
     get ticks() {
       return ticks;
+    },
+    get failedTicks() {
+      return failedTicks;
     },
   };
 }

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { assess } from '../core/assess.js';
 import { plan } from '../core/plan.js';
-import { checkAction, recordAction } from '../core/guard.js';
+import { checkAction, recordAction, topUpAllowance } from '../core/guard.js';
 import { e8ToDecimal, fmtEth, fmtPriceE8, weiToUsdE8 } from '../core/format.js';
 import type { Action, Assessment, GuardPolicy, GuardState, HedgePolicy, Plan, PolicyState, Snapshot } from '../core/types.js';
 import type { TxOutcome } from '../chain/executor.js';
@@ -21,19 +21,30 @@ export interface TickDeps {
   guard: GuardPolicy;
   logger: Logger;
   /**
-   * Oracle and market sanity: a reason puts the keeper in safe mode (no hedging, top-ups
-   * still allowed). Default: always sane.
+   * Oracle and market sanity: a reason puts the keeper in safe mode (no hedging, and no top-up
+   * sized on a price it does not believe). Default: always sane.
    */
   checkSanity?(snapshot: Snapshot, assessment: Assessment): string | null;
   /** Extra figures for the tick line (risk: vol, VaR, liquidation distance in sigmas). */
   riskFigures?(snapshot: Snapshot, assessment: Assessment): Record<string, unknown>;
   /** The band of an adaptive BAND_MODE (vol, ww, time); omitted = the fixed band of assess. */
   bandFor?(snapshot: Snapshot): { bandWei: bigint; note: string } | undefined;
+  /**
+   * Freshness and the pending queue: `hold` stops every new transaction this tick (a stale read,
+   * an unknown transaction fate, an unexplained nonce); `hedgeHold` stops hedges only (a hedge
+   * still waiting for the chain). Default: nothing held.
+   */
+  gate?(snapshot: Snapshot): { hold: string | null; hedgeHold: string | null; stale?: string | null };
+  /** Today's spending for the caps, counted from the journal (survives restarts); default: kept in memory. */
+  spentToday?(nowSec: number): GuardState;
+  /** Just before the first transaction: prove the next nonce is free (null = go, else why not). */
+  beforeSend?(snapshot: Snapshot): Promise<string | null>;
 }
 
 export interface ActionResult {
   action: Action;
-  outcome: 'done' | 'simulated' | 'blocked' | 'failed';
+  /** pending: sent, waiting for the chain (settled by the queue on a later tick). */
+  outcome: 'done' | 'pending' | 'simulated' | 'blocked' | 'failed' | 'held';
   reason?: string;
   txs: TxOutcome[];
 }
@@ -44,6 +55,10 @@ export interface TickResult {
   plan: Plan;
   results: ActionResult[];
   state: RunnerState;
+  /** Why nothing was sent this tick although the plan had actions (stale read, unknown fate...). */
+  hold: string | null;
+  /** The read was older than what the keeper already knew: /healthz does not count this tick. */
+  stale: string | null;
 }
 
 function summarize(a: Assessment): Record<string, unknown> {
@@ -69,12 +84,14 @@ function notionalUsd(a: Action, priceE8: bigint): string {
   return e8ToDecimal(usdE8).toFixed(2);
 }
 
-function describeOutcome(txs: readonly TxOutcome[]): Pick<ActionResult, 'outcome' | 'reason'> {
+export function describeOutcome(txs: readonly TxOutcome[]): Pick<ActionResult, 'outcome' | 'reason'> {
   const last = txs[txs.length - 1];
   if (!last) return { outcome: 'failed', reason: 'no transaction' };
   switch (last.status) {
     case 'mined':
       return { outcome: 'done' };
+    case 'sent':
+      return { outcome: 'pending' };
     case 'simulated':
       return { outcome: 'simulated' };
     case 'blocked':
@@ -97,6 +114,7 @@ export async function tick(deps: TickDeps, state: RunnerState): Promise<TickResu
   const nowSec = Number(snapshot.blockTimestampSec);
 
   const insane = deps.checkSanity?.(snapshot, assessment) ?? null;
+  const gate = deps.gate?.(snapshot) ?? { hold: null, hedgeHold: null, stale: null };
   let policyState = state.policy;
   if (insane && !policyState.safeMode) {
     logger.warn({ event: 'safe_mode.entered', reason: insane }, `safe mode: ${insane}`);
@@ -105,7 +123,15 @@ export async function tick(deps: TickDeps, state: RunnerState): Promise<TickResu
   }
   policyState = { ...policyState, safeMode: insane ? { reason: insane } : null };
 
-  const decided = plan(assessment, policyState, deps.policy, nowSec);
+  // Today's spending first: the planner clips a top-up to what the caps still allow.
+  let guardState = deps.spentToday?.(nowSec) ?? state.guard;
+  const decided = plan(assessment, { ...policyState, hedgeHold: gate.hedgeHold }, deps.policy, nowSec, {
+    topUpAllowance: topUpAllowance(deps.guard, guardState, nowSec),
+  });
+  for (const w of decided.plan.warnings ?? []) {
+    logger.warn({ event: w.event, reason: w.message, neededUnits: w.neededUnits, availableUnits: w.availableUnits }, w.message);
+  }
+  const held = decided.plan.actions.length > 0 ? gate.hold : null;
   const risk = deps.riskFigures?.(snapshot, assessment) ?? {};
   logger.info(
     {
@@ -114,10 +140,11 @@ export async function tick(deps: TickDeps, state: RunnerState): Promise<TickResu
       ...risk,
       ...(band ? { band: band.note } : {}),
       safeMode: policyState.safeMode?.reason ?? null,
-      decision: decided.plan.actions.length === 0 ? 'hold' : decided.plan.actions.map((a) => a.kind).join('+'),
-      ...(decided.plan.actions.length === 0 ? { why: decided.plan.skipped[0] ?? 'nothing to do' } : {}),
+      decision: decided.plan.actions.length === 0 || held ? 'hold' : decided.plan.actions.map((a) => a.kind).join('+'),
+      ...(decided.plan.actions.length === 0 ? { why: decided.plan.skipped[0] ?? 'nothing to do' } : held ? { why: held } : {}),
+      ...(gate.hold && !held ? { held: gate.hold } : {}),
     },
-    `tick ${snapshot.blockNumber}: ${decided.plan.actions.length === 0 ? 'hold' : decided.plan.actions.map((a) => a.kind).join(' + ')}`,
+    `tick ${snapshot.blockNumber}: ${decided.plan.actions.length === 0 ? 'hold' : held ? `hold (${held})` : decided.plan.actions.map((a) => a.kind).join(' + ')}`,
   );
   // The tick line already says "hold"; the reasons for holding are detail.
   logger[decided.plan.actions.length ? 'info' : 'debug'](
@@ -129,8 +156,14 @@ export async function tick(deps: TickDeps, state: RunnerState): Promise<TickResu
     decided.plan.actions.length ? decided.plan.actions.map((a) => a.reason).join('; ') : decided.plan.skipped.join('; ') || 'nothing to do',
   );
 
-  let guardState = state.guard;
   const results: ActionResult[] = [];
+  let blocked = held;
+  if (!blocked && decided.plan.actions.length > 0 && deps.beforeSend) blocked = await deps.beforeSend(snapshot);
+  if (blocked) {
+    logger.warn({ event: 'action.held', actions: decided.plan.actions.map((a) => a.kind), reason: blocked }, `not acting: ${blocked}`);
+    for (const action of decided.plan.actions) results.push({ action, outcome: 'held', reason: blocked, txs: [] });
+    return { snapshot, assessment, plan: decided.plan, results, state: { policy: policyState, guard: guardState }, hold: blocked, stale: gate.stale ?? null };
+  }
   for (const action of decided.plan.actions) {
     const ctx = { priceE8: snapshot.oracle.priceE8, nowSec };
     const verdict = checkAction(action, deps.guard, guardState, ctx);
@@ -142,14 +175,19 @@ export async function tick(deps: TickDeps, state: RunnerState): Promise<TickResu
     const txs = await deps.execute(action, assessment, snapshot);
     const result = { action, txs, ...describeOutcome(txs) };
     results.push(result);
-    if (result.outcome === 'done') {
+    if (result.outcome === 'done' || result.outcome === 'pending') {
+      // A pending action counts against the caps now: it will most likely land.
       guardState = recordAction(guardState, action, ctx);
       if (action.kind === 'adjustHedge') policyState = { ...policyState, lastHedgeAtSec: nowSec };
     } else {
-      logger.warn({ event: 'action.skipped', action, outcome: result.outcome, reason: result.reason }, `${action.kind} not done: ${result.reason ?? result.outcome}`);
+      // A dry-run's simulation is the expected outcome, not a warning.
+      logger[result.outcome === 'simulated' ? 'debug' : 'warn'](
+        { event: 'action.skipped', action, outcome: result.outcome, reason: result.reason },
+        `${action.kind} not done: ${result.reason ?? result.outcome}`,
+      );
       // Later actions were planned on the assumption this one happened.
       if (result.outcome !== 'simulated') break;
     }
   }
-  return { snapshot, assessment, plan: decided.plan, results, state: { policy: policyState, guard: guardState } };
+  return { snapshot, assessment, plan: decided.plan, results, state: { policy: policyState, guard: guardState }, hold: null, stale: gate.stale ?? null };
 }

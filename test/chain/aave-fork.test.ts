@@ -100,8 +100,13 @@ describe.skipIf(!FORK_URL)('Aave venue on an Ethereum mainnet fork (FORK_URL)', 
       log: { action: action.kind },
     });
     expect(outcomes.map((o) => `${o.label}:${o.status}`), JSON.stringify(lines().slice(-5), (_, v) => (typeof v === 'bigint' ? v.toString() : v))).toEqual(
-      built.txs.map((t) => `${t.label}:mined`),
+      built.txs.map((t) => `${t.label}:sent`),
     );
+    for (const o of outcomes) {
+      if (o.status !== 'sent') continue;
+      const receipt = await clients.publicClient.waitForTransactionReceipt({ hash: o.hash });
+      expect(receipt.status, o.label).toBe('success');
+    }
     return outcomes;
   }
 
@@ -132,7 +137,7 @@ describe.skipIf(!FORK_URL)('Aave venue on an Ethereum mainnet fork (FORK_URL)', 
     });
     const recording = createRecordingLogger('debug');
     lines = recording.lines;
-    const sender = createTxSender({ clients, logger: recording.logger, journal: null, maxFeeCeilingWei: parseGwei('500'), replaceAfterBlocks: 3 });
+    const sender = createTxSender({ clients, logger: recording.logger, journal: null, maxFeeCeilingWei: parseGwei('500') });
     executor = createExecutor({ clients, logger: recording.logger, allowList: venue.allowList(), dryRun: false, sender });
   }, 180_000);
 

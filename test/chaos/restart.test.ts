@@ -32,7 +32,7 @@ describe('chaos: restarts, reorgs and bad starts', () => {
     const from = await d.as('perpDemo').publicClient.getBlockNumber({ cacheTime: 0 });
     const sizeBefore = (await perpAccount(d)).sizeWei;
     await d.test.setAutomine(false); // the hedge will sit in the mempool
-    const first = startCli(['run'], cliEnv(d, dataDir));
+    const first = startCli(['run', '--adopt-history'], cliEnv(d, dataDir));
     await waitForLine(first.child, (l) => l['event'] === 'tx.sent' && l['label'] === 'perp.trade');
     first.child.kill('SIGKILL');
     await first.done;
@@ -85,6 +85,11 @@ describe('chaos: restarts, reorgs and bad starts', () => {
     // Drop the block holding the hedge (and its transactions) from the chain.
     await d.test.request({ method: 'anvil_rollback' as 'evm_mine', params: [1] as unknown as undefined });
     expect((await perpAccount(d)).sizeWei).toBe(sizeBefore);
+    // Until the chain grows past the dropped block, a rollback looks like a lagging node: the
+    // keeper holds. The new canonical block at that height (without the hedge) proves the reorg.
+    const held = await keeper.tickOnce();
+    expect(held.results.every((r) => r.outcome === 'held')).toBe(true);
+    await d.test.mine({ blocks: 1 });
     const after = await keeper.tickOnce();
     expect(lines().some((l) => l['event'] === 'chain.reorg')).toBe(true);
     const final = after.results.length > 0 ? await keeper.tickOnce() : after;
@@ -125,7 +130,7 @@ describe('chaos: restarts, reorgs and bad starts', () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'keeper-secret-'));
     const keyHex = d.key('perpDemo').slice(2).toLowerCase();
     await setMarketPrice(d, 1_900n * E8);
-    const run = await runCli(['run', '--max-ticks', '2'], cliEnv(d, dataDir, { LOG_LEVEL: 'trace' }));
+    const run = await runCli(['run', '--max-ticks', '2', '--adopt-history'], cliEnv(d, dataDir, { LOG_LEVEL: 'trace' }));
     expect(run.code).toBe(0);
     expect(run.lines.some((l) => l['event'] === 'tx.mined')).toBe(true);
     const keystorePath = join(dataDir, 'key.json');

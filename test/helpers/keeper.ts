@@ -30,7 +30,7 @@ export interface TestKeeper {
 export async function keeperOn(
   d: Devnet,
   env: Record<string, string> = {},
-  opts: { role?: DevnetRole; dryRun?: boolean; rpcUrl?: string; telemetry?: KeeperTelemetry; onLine?: (line: string) => void } = {},
+  opts: { role?: DevnetRole; dryRun?: boolean; rpcUrl?: string; telemetry?: KeeperTelemetry; onLine?: (line: string) => void; adoptHistory?: boolean } = {},
 ): Promise<TestKeeper> {
   const venue = env['HEDGE_VENUE'] ?? 'perp';
   const role = opts.role ?? (venue === 'aave' ? 'aaveDemo' : 'perpDemo');
@@ -40,6 +40,9 @@ export async function keeperOn(
     PRIVATE_KEY: d.key(role),
     ADDRESSES_FILE: addressesFileFor(d),
     COOLDOWN_SEC: '0',
+    // The chain tests assert exact band arithmetic: the fixed band (the default adaptive band
+    // moves with LP gamma and short-term volatility; its own tests set it).
+    BAND_MODE: 'fixed',
     LOG_FORMAT: 'json',
     // Every keeper its own journal: test files run in parallel on the same chain id and keys.
     JOURNAL_PATH: join(mkdtempSync(join(tmpdir(), 'keeper-journal-')), 'journal.sqlite'),
@@ -56,6 +59,10 @@ export async function keeperOn(
     logger,
     dryRun: opts.dryRun ?? false,
     telemetry: opts.telemetry,
+    // Each test keeper has a new journal on a demo account with deploy-time history.
+    adoptHistory: opts.adoptHistory ?? true,
+    // Automining: the receipt follows the send within milliseconds (more under load).
+    settleWaitMs: 5_000,
   });
   return { keeper, config, lines };
 }

@@ -10,6 +10,8 @@ const WETH = '0x00000000000000000000000000000000000000aa';
 const USDC = '0x00000000000000000000000000000000000000bb';
 const ctx: TxBoundsContext = { priceE8: 2000n * 10n ** 8n, quotePriceE8: 10n ** 8n, maxSlippageBps: 50, weth: WETH, usdc: USDC };
 const ETH = 10n ** 18n;
+/** A swap whose quote sits exactly at its limit (the guard checks the limit against the oracle). */
+const quoted = (limitAmount: bigint) => ({ kind: 'quote', quotedAmount: limitAmount, limitAmount }) as const;
 
 describe('transaction price bounds vs the oracle (deny by default)', () => {
   it.each([
@@ -18,7 +20,7 @@ describe('transaction price bounds vs the oracle (deny by default)', () => {
     ['buy at +0.5% is fine', ETH, 2010n * 10n ** 8n, true],
     ['buy at +0.6% is refused', ETH, 2012n * 10n ** 8n, false],
   ])('perp trade: %s', (_name, size, acceptable, ok) => {
-    expect(checkTxBounds({ functionName: 'trade', args: [1n, size, acceptable] }, ctx).ok).toBe(ok);
+    expect(checkTxBounds({ functionName: 'trade', args: [1n, size, acceptable], bound: { kind: 'oracle-price', acceptablePriceE8: acceptable } }, ctx).ok).toBe(ok);
   });
 
   it.each([
@@ -27,22 +29,22 @@ describe('transaction price bounds vs the oracle (deny by default)', () => {
     ['USDC->WETH min out at -1%', { tokenIn: USDC, tokenOut: WETH, amountIn: 2000n * 10n ** 6n, amountOutMinimum: (ETH * 99n) / 100n }, false],
     ['another token', { tokenIn: WETH, tokenOut: '0x00000000000000000000000000000000000000cc', amountIn: ETH, amountOutMinimum: ETH }, false],
   ])('exactInputSingle: %s', (_name, params, ok) => {
-    expect(checkTxBounds({ functionName: 'exactInputSingle', args: [params] }, ctx).ok).toBe(ok);
+    expect(checkTxBounds({ functionName: 'exactInputSingle', args: [params], bound: quoted(params.amountOutMinimum) }, ctx).ok).toBe(ok);
   });
 
   it.each([
     ['USDC->WETH max in +0.5%', { tokenIn: USDC, tokenOut: WETH, amountOut: ETH, amountInMaximum: 2010n * 10n ** 6n }, true],
     ['USDC->WETH max in +1%', { tokenIn: USDC, tokenOut: WETH, amountOut: ETH, amountInMaximum: 2020n * 10n ** 6n }, false],
   ])('exactOutputSingle: %s', (_name, params, ok) => {
-    expect(checkTxBounds({ functionName: 'exactOutputSingle', args: [params] }, ctx).ok).toBe(ok);
+    expect(checkTxBounds({ functionName: 'exactOutputSingle', args: [params], bound: quoted(params.amountInMaximum) }, ctx).ok).toBe(ok);
   });
 
   it('a USDC depeg is priced in: USDC at $0.98 makes ETH 2040.8 USDC', () => {
     const depeg = { ...ctx, quotePriceE8: 98n * 10n ** 6n };
     const fair = (ETH * 2000n * 10n ** 8n) / (98n * 10n ** 6n) / 10n ** 12n; // USDC units
     const ok = { tokenIn: WETH, tokenOut: USDC, amountIn: ETH, amountOutMinimum: (fair * 9950n) / 10_000n };
-    expect(checkTxBounds({ functionName: 'exactInputSingle', args: [ok] }, depeg).ok).toBe(true);
-    expect(checkTxBounds({ functionName: 'exactInputSingle', args: [{ ...ok, amountOutMinimum: 1990n * 10n ** 6n }] }, depeg).ok).toBe(false);
+    expect(checkTxBounds({ functionName: 'exactInputSingle', args: [ok], bound: quoted(ok.amountOutMinimum) }, depeg).ok).toBe(true);
+    expect(checkTxBounds({ functionName: 'exactInputSingle', args: [{ ...ok, amountOutMinimum: 1990n * 10n ** 6n }], bound: quoted(1990n * 10n ** 6n) }, depeg).ok).toBe(false);
   });
 });
 
@@ -157,7 +159,7 @@ describe('dry-run on an RPC without eth_simulateV1', () => {
       dryRun: true,
       sender: null,
     });
-    const tx = { label: 'approve', address: USDC as `0x${string}`, abi: erc20Abi, functionName: 'approve', args: [WETH, 1n] };
+    const tx = { label: 'approve', address: USDC as `0x${string}`, abi: erc20Abi, functionName: 'approve', args: [WETH, 1n], bound: { kind: 'none', why: 'approve' } as const };
     const run = { bounds: ctx, block: 1n, log: {} };
     expect((await executor.run([tx], run)).map((o) => o.status)).toEqual(['simulated']);
     expect((await executor.run([tx], { ...run, block: 2n })).map((o) => o.status)).toEqual(['simulated']);
@@ -167,7 +169,7 @@ describe('dry-run on an RPC without eth_simulateV1', () => {
 });
 
 describe('journal migration and the daily notional', () => {
-  it('adds the columns an older journal lacks, and sums only done hedges since a time', async () => {
+  it('adds the columns an older journal lacks, and counts every mined or pending transaction whatever its intent label', async () => {
     const { mkdtempSync } = await import('node:fs');
     const { tmpdir } = await import('node:os');
     const { join } = await import('node:path');
@@ -180,15 +182,25 @@ describe('journal migration and the daily notional', () => {
     old.close();
     const j = openJournal(path);
     const hedge = { kind: 'adjustHedge' as const, sizeDeltaWei: -ETH, reason: 'r' };
-    const done = (t: bigint, usd: bigint, status: 'done' | 'failed' = 'done') => {
+    let nonce = 0;
+    const intent = (t: bigint, usd: bigint, tx: 'mined' | 'broadcast' | 'reverted' | 'abandoned', label: 'done' | 'failed' | 'abandoned' | null) => {
       const id = j.beginIntent({ chainId: 1, account: '0xa', block: 1n, action: hedge, notionalUsdE8: usd * 10n ** 8n, blockTimeSec: t });
-      j.finishIntent(id, status);
+      const hash = `0x${(++nonce).toString(16).padStart(64, '0')}` as const;
+      j.recordSigned({ intentId: id, chainId: 1, account: '0xa', label: 'perp.trade', nonce, hash, raw: '0x02', maxFeePerGas: 1n, maxPriorityFeePerGas: 1n });
+      j.markTx(hash, tx);
+      if (label) j.finishIntent(id, label);
     };
-    done(86_400n * 10n - 1n, 500n); // yesterday
-    done(86_400n * 10n + 5n, 2_000n);
-    done(86_400n * 10n + 9n, 3_000n);
-    done(86_400n * 10n + 9n, 7_000n, 'failed');
-    expect(j.hedgeNotionalSince(1, '0xA', 86_400 * 10)).toBe(5_000n * 10n ** 8n);
+    intent(86_400n * 10n - 1n, 500n, 'mined', 'done'); // yesterday
+    intent(86_400n * 10n + 5n, 2_000n, 'mined', 'done');
+    intent(86_400n * 10n + 9n, 3_000n, 'mined', 'abandoned'); // mined while the keeper was down: counts
+    intent(86_400n * 10n + 9n, 4_000n, 'broadcast', null); // still pending: counts
+    intent(86_400n * 10n + 9n, 7_000n, 'reverted', 'failed');
+    intent(86_400n * 10n + 9n, 9_000n, 'abandoned', 'abandoned');
+    expect(j.hedgeNotionalSince(1, '0xA', 86_400 * 10)).toBe(9_000n * 10n ** 8n);
+    const topUp = j.beginIntent({ chainId: 1, account: '0xa', block: 1n, action: { kind: 'topUp', amountUnits: 250_000_000n, reason: 'r' }, blockTimeSec: 86_400n * 10n + 20n });
+    j.recordSigned({ intentId: topUp, chainId: 1, account: '0xa', label: 'usdc.approve', nonce: 99, hash: `0x${'ab'.repeat(32)}`, raw: '0x02', maxFeePerGas: 1n, maxPriorityFeePerGas: 1n });
+    j.markTx(`0x${'ab'.repeat(32)}`, 'mined');
+    expect(j.spentSince(1, '0xa', 86_400 * 10)).toEqual({ hedgeNotionalUsdE8: 9_000n * 10n ** 8n, topUpUnits: 250_000_000n });
     j.close();
   });
 });

@@ -18,7 +18,7 @@ const policy: HedgePolicy = {
   marginTriggerE18: 15n * E16, marginTargetE18: 25n * E16, hfTriggerE18: 130n * E16, hfTargetE18: 160n * E16,
   maxSlippageBps: 50, includeNativeEth: false, bandMode: 'fixed',
 };
-const guard = { maxTradeWei: 50n * ETH, maxNotionalPerDayUsdE8: 10n ** 14n, maxTopUpUnits: 10n ** 12n };
+const guard = { maxTradeWei: 50n * ETH, maxNotionalPerDayUsdE8: 10n ** 14n, maxTopUpUnits: 10n ** 12n, maxTopUpPerDayUnits: 10n ** 13n };
 
 /** 10 WETH in the wallet against a short of `shortEth`, healthy margin. */
 function snapshot(shortEth: bigint, opts: { oracleAgeSec?: bigint } = {}): Snapshot {

@@ -1,4 +1,5 @@
 import { Decimal } from 'decimal.js';
+import { floorMulRatio, floorScaled } from '../format.js';
 
 /**
  * Rebalancing bands: how far the net delta may drift before the keeper trades.
@@ -27,7 +28,8 @@ export function volScaledBandWei(input: VolScaledBandInput): bigint {
   if (!(refVolAnnual > 0)) throw new RangeError(`volScaledBandWei: refVolAnnual must be > 0, got ${refVolAnnual}`);
   if (!(volAnnual >= 0 && Number.isFinite(volAnnual))) throw new RangeError(`volScaledBandWei: bad volAnnual ${volAnnual}`);
   if (min > max) throw new RangeError(`volScaledBandWei: min ${min} > max ${max}`);
-  const scaled = BigInt(new D(baseBandWei.toString()).mul(volAnnual).div(refVolAnnual).floor().toFixed(0));
+  // Exact, without a Decimal per tick (the backtester asks every tick): floor(base * vol / ref).
+  const scaled = floorMulRatio(baseBandWei, volAnnual, refVolAnnual);
   return scaled < min ? min : scaled > max ? max : scaled;
 }
 
@@ -67,7 +69,7 @@ export function whalleyWilmottHalfWidth(input: WhalleyWilmottInput): number {
 /** A base-asset quantity (ETH, a statistic) -> wei, rounded down. */
 export function baseToWei(amountBase: number, decimals = 18): bigint {
   if (!Number.isFinite(amountBase)) throw new RangeError(`baseToWei: not finite: ${amountBase}`);
-  return BigInt(new D(amountBase).mul(new D(10).pow(decimals)).floor().toFixed(0));
+  return floorScaled(amountBase, decimals);
 }
 
 export interface UniswapV3GammaInput {

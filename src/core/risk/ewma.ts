@@ -82,3 +82,42 @@ function defaultSeed(returns: readonly number[], seedCount: number): number {
   for (let i = 0; i < n; i++) sum += returns[i]! * returns[i]!;
   return sum / n;
 }
+
+/** An EWMA variance fed one return at a time (the online form of ewmaVolatility). */
+export interface OnlineEwma {
+  /** Variance forecast for the next return; undefined until `seedCount` returns were seen. */
+  readonly variance: number | undefined;
+  readonly observations: number;
+  observe(r: number): void;
+}
+
+/**
+ * Seeded with the mean of r^2 over the first `seedCount` returns (as ewmaVolatility), but
+ * only once they have been observed, so a rolling backtest never uses a return before its
+ * turn; from then on v <- lambda v + (1 - lambda) r^2.
+ */
+export function createOnlineEwma(opts: { lambda: number; seedCount?: number }): OnlineEwma {
+  const { lambda } = opts;
+  if (!(lambda > 0 && lambda < 1)) throw new RangeError(`createOnlineEwma: lambda must be in (0, 1), got ${lambda}`);
+  const seedCount = opts.seedCount ?? 30;
+  let v: number | undefined;
+  let seedSum = 0;
+  let n = 0;
+  return {
+    get variance() {
+      return v;
+    },
+    get observations() {
+      return n;
+    },
+    observe(r) {
+      n++;
+      if (v === undefined) {
+        seedSum += r * r;
+        if (n >= seedCount) v = seedSum / n;
+        return;
+      }
+      v = lambda * v + (1 - lambda) * r * r;
+    },
+  };
+}

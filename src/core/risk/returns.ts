@@ -97,3 +97,24 @@ export function closePrices(
 export function sampleOnGrid(points: readonly PricePoint[], periodSec: number): PricePoint[] {
   return points.filter((p) => p.timeSec % periodSec === 0);
 }
+
+/**
+ * The UTC day's last close of each complete day, stamped at the day's end: candles are grouped
+ * by the day their interval starts in, and a day counts once the data reaches its end (the last
+ * day of a file that stops at 00:00 holds one candle and is not a day's close). Days with
+ * missing hours keep their last available close.
+ */
+export function dailyLastCloses(candles: readonly { timeSec: number; close: number }[], intervalSec: number): PricePoint[] {
+  const DAY = 86_400;
+  if (candles.length === 0) return [];
+  const endSec = candles.at(-1)!.timeSec + intervalSec;
+  const out: PricePoint[] = [];
+  for (let i = 0; i < candles.length; i++) {
+    const day = Math.floor(candles[i]!.timeSec / DAY);
+    const next = candles[i + 1];
+    if (next !== undefined && Math.floor(next.timeSec / DAY) === day) continue;
+    const dayEnd = (day + 1) * DAY;
+    if (dayEnd <= endSec) out.push({ timeSec: dayEnd, price: candles[i]!.close });
+  }
+  return out;
+}

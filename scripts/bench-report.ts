@@ -3,6 +3,7 @@ import type { DecisionResult, SizeResult } from './bench-rpc.js';
 import type { GasComparison } from './bench-gas.js';
 import type { MemoryResult } from './bench-memory.js';
 import type { ReactionResult } from './bench-reaction.js';
+import { formatBacktest, type BacktestBench } from './bench-backtest.js';
 
 export interface BenchResults {
   version: number;
@@ -16,6 +17,7 @@ export interface BenchResults {
   reaction: ReactionResult;
   gas: GasComparison[];
   memory: MemoryResult;
+  backtest: BacktestBench;
 }
 
 function table(headers: string[], rows: Array<Array<string | number>>): string {
@@ -104,6 +106,8 @@ export function formatReport(r: BenchResults): string {
       ],
     ),
   );
+  out.push('');
+  out.push(formatBacktest(r.backtest));
   out.push('');
   out.push(`sections (s): ${Object.entries(r.sectionsSec).map(([k, v]) => `${k} ${v}`).join(', ')}`);
   return `${out.join('\n')}\n`;

@@ -8,6 +8,8 @@
  *   reaction   blocks from the first out-of-band block to the block with the hedge (1 s blocks)
  *   gas        per hedge adjust and per top-up, beside the bare contract call doing the same
  *   memory     resident memory after 1,000 and after 10,000 ticks
+ *   backtest   `npm run keeper -- backtest` (the default run): wall, CPU and engine time
+ * `-- --only backtest` runs the backtest section alone (no devnet).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -18,27 +20,43 @@ import { measureGas } from './bench-gas.js';
 import { measureMemory } from './bench-memory.js';
 import { measureReaction } from './bench-reaction.js';
 import { formatReport, type BenchResults } from './bench-report.js';
+import { formatBacktest, measureBacktest } from './bench-backtest.js';
 
-function parseArgs(argv: readonly string[]): { out: string; quick: boolean } {
+function parseArgs(argv: readonly string[]): { out: string; quick: boolean; only: string | null } {
   let out = 'bench/results.json';
   let quick = false;
+  let only: string | null = null;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
     if (arg === '--quick') quick = true;
+    else if (arg === '--only') only = argv[++i] ?? null;
     else if (arg === '--out') out = argv[++i] ?? out;
     else if (arg.startsWith('--out=')) out = arg.slice('--out='.length);
     else if (arg === '--help' || arg === '-h') {
-      process.stdout.write('usage: npm run bench -- [--out bench/results.json] [--quick]\n');
+      process.stdout.write('usage: npm run bench -- [--out bench/results.json] [--quick] [--only backtest]\n');
       process.exit(0);
     } else throw new Error(`bench: unknown argument ${arg}`);
   }
-  return { out: resolve(out), quick };
+  if (only !== null && only !== 'backtest') throw new Error(`bench: --only ${only}: only "backtest" runs alone`);
+  return { out: resolve(out), quick, only };
+}
+
+/** `--only backtest`: no devnet, the backtest section alone. */
+function backtestOnly(out: string, quick: boolean): void {
+  log('backtest...');
+  const backtest = measureBacktest(quick ? 1 : 3);
+  const results = { version: 1, date: new Date().toISOString(), quick, machine: { node: process.version, platform: `${process.platform}-${process.arch}`, cpus: availableParallelism() }, backtest };
+  mkdirSync(dirname(out), { recursive: true });
+  writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
+  process.stdout.write(`${formatBacktest(backtest)}\n\nwritten ${out}\n`);
 }
 
 const SIZES = [1, 10, 50] as const;
 
 async function main(): Promise<void> {
-  const { out, quick } = parseArgs(process.argv.slice(2));
+  const { out, quick, only } = parseArgs(process.argv.slice(2));
+  // Alone, the section does not overwrite the full results file unless asked to.
+  if (only === 'backtest') return backtestOnly(process.argv.some((a) => a.startsWith('--out')) ? out : resolve('bench/backtest.json'), quick);
   const plan = quick
     ? { ticksPerSize: 50, decisionIterations: 500, breaches: 10, memoryTicks: 2_000 }
     : { ticksPerSize: 200, decisionIterations: 5_000, breaches: 30, memoryTicks: 10_000 };
@@ -61,6 +79,7 @@ async function main(): Promise<void> {
     const decision = await timed('decision', async () => measureDecision(ticks.snapshot, ticks.policy, 100, plan.decisionIterations));
     await devnet.stop();
     const reaction = await timed('reaction', () => measureReaction(plan.breaches));
+    const backtest = await timed('backtest', async () => measureBacktest(quick ? 1 : 3));
     const perTick = ticks.sizes.map((s) => s.rpcRequestsPerTick);
     results = {
       version: 1,
@@ -74,6 +93,7 @@ async function main(): Promise<void> {
       reaction,
       gas,
       memory,
+      backtest,
     };
   } finally {
     await devnet.stop();

@@ -1,12 +1,13 @@
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
+import { dataFile } from './repo-root.js';
 
 /**
  * Loader for exchange candle CSVs as published in public Binance spot dumps (the
  * CryptoDataDownload layout):
  *   unix,date,symbol,open,high,low,close,Volume <base>,Volume <quote>,tradecount
- * ./data holds gzip copies of the ETH/USDT hourly and BTC/USDT daily files, byte for byte
+ * ./data holds gzip copies of the ETH/USDT and BTC/USDT hourly and BTC/USDT daily files, byte for byte
  * as published, so every quirk below is exercised by the defaults:
  * - newest row first: returned oldest first;
  * - `unix` in milliseconds (newer rows) or seconds with a `.0` suffix (older rows);
@@ -58,6 +59,8 @@ export interface RejectedRow {
 
 export interface CandleSet {
   source: string;
+  /** The `symbol` column (ETHUSDT, BTCUSDT...); '' for a file without rows. */
+  symbol: string;
   intervalSec: number;
   /** Oldest first, strictly increasing timeSec. */
   candles: Candle[];
@@ -232,7 +235,7 @@ export function parseCandlesCsv(text: string, opts: ParseCandlesOptions): Candle
     ...summaryWarnings(rows, acc.overlaps, source),
     ...detectOutliers(rows, opts.outlierFactor ?? 1.5, opts.outliers ?? 'repair', source),
   ];
-  return { source, intervalSec, candles: rows.map((r) => r.candle), gaps: findGaps(rows, intervalSec), warnings, rejected };
+  return { source, symbol: symbol ?? '', intervalSec, candles: rows.map((r) => r.candle), gaps: findGaps(rows, intervalSec), warnings, rejected };
 }
 
 /** One warning per file-level quirk rather than thousands of row warnings. */
@@ -328,10 +331,15 @@ export async function loadCandles(path: string | URL, opts: Omit<ParseCandlesOpt
 
 /** The shipped Binance ETH/USDT hourly candles (2017-08-17 to 2021-06-10). */
 export function defaultEthCandles(opts: Omit<ParseCandlesOptions, 'source'> = {}): Promise<CandleSet> {
-  return loadCandles(new URL('./data/ethusdt-1h.csv.gz', import.meta.url), opts);
+  return loadCandles(dataFile('ethusdt-1h.csv.gz'), opts);
+}
+
+/** The shipped Binance BTC/USDT hourly candles (2017-08-17 to 2021-06-10, the same hours as ETH). */
+export function defaultBtcHourlyCandles(opts: Omit<ParseCandlesOptions, 'source'> = {}): Promise<CandleSet> {
+  return loadCandles(dataFile('btcusdt-1h.csv.gz'), opts);
 }
 
 /** The shipped Binance BTC/USDT daily candles (2017-08-17 to 2021-06-11). */
 export function defaultBtcDailyCandles(opts: Omit<ParseCandlesOptions, 'source'> = {}): Promise<CandleSet> {
-  return loadCandles(new URL('./data/btcusdt-1d.csv.gz', import.meta.url), opts);
+  return loadCandles(dataFile('btcusdt-1d.csv.gz'), opts);
 }

@@ -1,5 +1,5 @@
 import type { LpPosition } from '../core/types.js';
-import { Q96, sqrtPriceX96AtTick, sqrtPriceX96FromPriceE8, ticksAroundPrice } from '../spot/uniswap-math.js';
+import { Q96, sqrtPriceX96FromPriceE8, sqrtRatioAtTick, tickAtSqrtRatio, MAX_TICK, MIN_TICK } from './tick-math.js';
 
 /**
  * A Uniswap V3 LP position for the backtest. Amounts use the pool's own SqrtPriceMath in
@@ -61,24 +61,45 @@ export interface LpRangeInput {
   priceE8: bigint;
   /** Value to put in the position, USDC units. */
   valueUnits: bigint;
-  /** Range = price * (1 +- widthPct / 100), widened to the tick spacing. */
-  widthPct: number;
+  /**
+   * The range as multiples of the price: [price * low, price * high], widened outward to the
+   * tick spacing (0 < low < 1 < high; asymmetric allowed).
+   */
+  low: number;
+  high: number;
   tickSpacing: number;
   baseIsToken0: boolean;
 }
 
+const alignDown = (tick: number, spacing: number): number => Math.floor(tick / spacing) * spacing;
+
+/** Ticks covering [price * low, price * high], widened outward to the spacing (as uniswap-math's ticksAroundPrice). */
+export function rangeTicks(input: Omit<LpRangeInput, 'valueUnits'>): { tickLower: number; tickUpper: number } {
+  const { priceE8, low, high, tickSpacing, baseIsToken0 } = input;
+  if (!(low > 0 && low < 1 && high > 1 && Number.isFinite(high))) throw new RangeError(`LP range ${low}:${high}: need 0 < low < 1 < high`);
+  if (!Number.isInteger(tickSpacing) || tickSpacing <= 0) throw new RangeError('tickSpacing must be a positive integer');
+  const scaled = (m: number): bigint => (priceE8 * BigInt(Math.round(m * 1e9))) / 1_000_000_000n;
+  const a = tickAtSqrtRatio(sqrtPriceX96FromPriceE8(scaled(low), baseIsToken0));
+  const b = tickAtSqrtRatio(sqrtPriceX96FromPriceE8(scaled(high), baseIsToken0));
+  return {
+    tickLower: Math.max(alignDown(MIN_TICK + tickSpacing - 1, tickSpacing), alignDown(Math.min(a, b), tickSpacing)),
+    // The upper tick must lie strictly above the tick holding the band's top price.
+    tickUpper: Math.min(alignDown(MAX_TICK, tickSpacing), alignDown(Math.max(a, b), tickSpacing) + tickSpacing),
+  };
+}
+
 /**
- * A position worth `valueUnits` at priceE8, ticks around the price: the liquidity of a unit
- * position is scaled to the value (rounded down, so it never needs more than it is given).
+ * A position worth `valueUnits` at priceE8: the liquidity of a unit position is scaled to the
+ * value (rounded down, so it never needs more than it is given).
  */
 export function createLpRange(input: LpRangeInput): LpRange {
-  const { tickLower, tickUpper } = ticksAroundPrice(input.priceE8, input.widthPct, input.tickSpacing, input.baseIsToken0);
+  const { tickLower, tickUpper } = rangeTicks(input);
   const unit: LpRange = {
     liquidity: 10n ** 18n,
     tickLower,
     tickUpper,
-    sqrtLowerX96: sqrtPriceX96AtTick(tickLower),
-    sqrtUpperX96: sqrtPriceX96AtTick(tickUpper),
+    sqrtLowerX96: sqrtRatioAtTick(tickLower),
+    sqrtUpperX96: sqrtRatioAtTick(tickUpper),
     baseIsToken0: input.baseIsToken0,
   };
   const sqrtP = sqrtPriceX96FromPriceE8(input.priceE8, input.baseIsToken0);

@@ -147,3 +147,29 @@ export function simulatedPath(o: SimulatedPathOptions): BacktestPath {
   }
   return { source: `simulated ${o.model} seed ${o.seed}`, intervalSec, steps };
 }
+
+/** A path as typed arrays, for a worker thread (structured clone copies these in one block each). */
+export interface PackedPath {
+  source: string;
+  intervalSec: number;
+  timeSec: Float64Array;
+  priceE8: BigInt64Array;
+  isClose: Uint8Array;
+}
+
+export function packPath(path: BacktestPath): PackedPath {
+  const n = path.steps.length;
+  const out: PackedPath = { source: path.source, intervalSec: path.intervalSec, timeSec: new Float64Array(n), priceE8: new BigInt64Array(n), isClose: new Uint8Array(n) };
+  path.steps.forEach((s, i) => {
+    out.timeSec[i] = s.timeSec;
+    out.priceE8[i] = s.priceE8;
+    out.isClose[i] = s.isClose ? 1 : 0;
+  });
+  return out;
+}
+
+export function unpackPath(p: PackedPath): BacktestPath {
+  const steps: PathStep[] = new Array(p.timeSec.length);
+  for (let i = 0; i < steps.length; i++) steps[i] = { timeSec: p.timeSec[i]!, priceE8: p.priceE8[i]!, isClose: p.isClose[i] === 1 };
+  return { source: p.source, intervalSec: p.intervalSec, steps };
+}

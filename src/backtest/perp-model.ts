@@ -103,7 +103,7 @@ export function createPerpState(startSec: number): PerpState {
 export function accrueFunding(s: PerpState, p: PerpParams, nowSec: number, priceE8: bigint): void {
   const elapsed = nowSec - s.lastAccrualSec;
   if (elapsed <= 0) return;
-  s.indexE26 += p.fundingRatePerSecE18 * BigInt(elapsed) * priceE8;
+  if (p.fundingRatePerSecE18 !== 0n) s.indexE26 += p.fundingRatePerSecE18 * BigInt(elapsed) * priceE8;
   s.lastAccrualSec = nowSec;
 }
 
@@ -181,9 +181,9 @@ export function tradePerp(s: PerpState, p: PerpParams, sizeDeltaWei: bigint, fil
 }
 
 /** PerpExchange.liquidate at priceE8 when the margin ratio is under maintenance; null otherwise. */
-export function liquidateIfDue(s: PerpState, p: PerpParams, priceE8: bigint): LiquidationResult | null {
+export function liquidateIfDue(s: PerpState, p: PerpParams, priceE8: bigint, valueUnits = accountValueUnits(s, priceE8)): LiquidationResult | null {
   if (s.sizeWei === 0n) return null;
-  if (marginRatioE18(accountValueUnits(s, priceE8), s.sizeWei, priceE8) >= p.maintenanceRatioE18) return null;
+  if (marginRatioE18(valueUnits, s.sizeWei, priceE8) >= p.maintenanceRatioE18) return null;
   const fundingPaidUnits = settleFunding(s);
   const value = s.marginUnits + pnlUnits(s.sizeWei, s.entryPriceE8, priceE8);
   const penaltyUnits = ceilDiv(notionalUnits(s.sizeWei, priceE8) * p.liquidationPenaltyBps, BPS);

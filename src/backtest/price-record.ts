@@ -1,7 +1,8 @@
-import { appendFile, mkdir, open, readFile } from 'node:fs/promises';
+import { appendFile, chmod, mkdir, open, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Decimal } from 'decimal.js';
 import type { PricePoint } from '../core/risk/returns.js';
+import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../journal/private-files.js';
 
 /**
  * The keeper's own record of the prices it saw on-chain, one JSON object per line
@@ -85,12 +86,14 @@ export function createPriceRecord(opts: PriceRecordOptions): PriceRecord {
       if (obs.priceE8 <= 0n || obs.blockNumber < 0n || obs.timeSec < 0n) {
         throw new RangeError(`price record: bad observation at block ${obs.blockNumber}`);
       }
-      await mkdir(opts.dataDir, { recursive: true });
+      // The keeper's data is the owner's only: 0700 directory, 0600 file (journal/private-files.ts).
+      await mkdir(opts.dataDir, { recursive: true, mode: PRIVATE_DIR_MODE });
       // Once per process: if a previous run died mid-line, start on a fresh line.
       const prefix = !checkedTail && (await endsMidLine(path)) ? '\n' : '';
+      if (!checkedTail) await chmod(path, PRIVATE_FILE_MODE).catch(() => undefined); // a file from an older run
       checkedTail = true;
       const line = JSON.stringify({ blockNumber: obs.blockNumber.toString(), timeSec: obs.timeSec.toString(), priceE8: obs.priceE8.toString() });
-      await appendFile(path, `${prefix}${line}\n`, 'utf8');
+      await appendFile(path, `${prefix}${line}\n`, { encoding: 'utf8', mode: PRIVATE_FILE_MODE });
     },
     async read() {
       let text: string;

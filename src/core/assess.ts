@@ -33,7 +33,10 @@ export function assess(snapshot: Snapshot, policy: HedgePolicy, opts: AssessOpti
     poolOracleDivergenceBps:
       oracle.priceE8 > 0n ? (absBig(pool.priceE8 - oracle.priceE8) * 10_000n) / oracle.priceE8 : 0n,
     ...x,
-    netDeltaUsd: weiToDecimal(x.netDeltaWei).mul(e8ToDecimal(oracle.priceE8)),
+    // Figures for people, built when read (a log line, a report): not on every backtest tick.
+    get netDeltaUsd() {
+      return weiToDecimal(x.netDeltaWei).mul(e8ToDecimal(oracle.priceE8));
+    },
     bandWei,
     targetHedgeWei: targetHedge,
     deviationWei,
@@ -53,14 +56,18 @@ function assessCollateral(snapshot: Snapshot, policy: HedgePolicy): CollateralAs
   const liqPriceE8 = liquidationPriceE8(hedge, oracle.priceE8, oracle.quotePriceE8);
   return {
     venue: hedge.venue,
-    ratio: e18ToDecimal(ratioE18),
+    get ratio() {
+      return e18ToDecimal(ratioE18);
+    },
     ratioE18,
     venueRatioE18: hedge.venue === 'perp' ? hedge.marginRatioE18 : hedge.healthFactorE18,
     liquidationRatioE18: liquidationRatioE18(hedge),
     triggerRatioE18: triggerE18,
     targetRatioE18: targetE18,
     liquidationPriceE8: liqPriceE8,
-    distancePct: liqPriceE8 === null ? null : distancePct(liqPriceE8, oracle.priceE8),
+    get distancePct() {
+      return liqPriceE8 === null ? null : distancePct(liqPriceE8, oracle.priceE8);
+    },
     breached: ratioE18 < triggerE18,
   };
 }

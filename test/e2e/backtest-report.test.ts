@@ -98,8 +98,8 @@ describe.skipIf(!chromium && !ci)('backtest HTML report in headless chromium', (
 
   beforeAll(async () => {
     if (!chromium) throw new Error('CI: chromium is required for this test (apt-get install -y chromium)');
-    // 300 hours of the shipped data, the 4 default policies: about a second.
-    const code = await backtestCommand({ out: dir, from: 30_000, count: 300, stdout: sink, stderr: sink });
+    // 300 hours of the shipped data in 3-day episodes, the 4 default policies and the 2 baselines: about a second.
+    const code = await backtestCommand({ out: dir, from: 30_000, count: 300, scenario: { episodeDays: 3 }, stdout: sink, stderr: sink });
     expect(code).toBe(0);
     html = readFileSync(join(dir, 'backtest.html'), 'utf8');
     url = pathToFileURL(join(dir, 'backtest.html')).href;
@@ -109,18 +109,19 @@ describe.skipIf(!chromium && !ci)('backtest HTML report in headless chromium', (
 
   it('is self-contained: nothing to fetch', () => {
     expect(html).not.toMatch(/\s(src|href)=|url\(|@import|https:/i);
-    expect(JSON.parse(readFileSync(join(dir, 'backtest.json'), 'utf8')).policies).toHaveLength(4);
+    expect(html).toContain('uPlot v1.6'); // the chart library is inlined, its licence line kept
+    expect(JSON.parse(readFileSync(join(dir, 'backtest.json'), 'utf8')).policies).toHaveLength(6);
   });
 
-  it('renders all six charts with non-empty geometry (DOM after load)', async () => {
+  it('renders all eight uPlot charts with data (DOM after load)', async () => {
     const profile = mkdtempSync(join(tmpdir(), 'chromium-profile-'));
     try {
       const { stdout } = await run(chromium!, [...flags(profile), '--dump-dom', url], { timeout: 30_000, maxBuffer: 64 << 20 });
-      expect(stdout).toContain('data-charts-rendered="6"');
-      expect(stdout.match(/data-rendered="yes"/g)).toHaveLength(6);
-      // 5 line charts: 1 price line + 4 policies x 4 charts; scatter: 4 points.
-      expect(stdout.match(/class="series"/g)).toHaveLength(1 + 4 * 4);
-      expect(stdout.match(/class="point"/g)).toHaveLength(4);
+      // cost vs risk, episode distribution, price, cumulative P&L, drawdown, net delta, margin, cost.
+      expect(stdout).toContain('data-charts-rendered="8"');
+      expect(stdout.match(/data-rendered="yes"/g)).toHaveLength(8);
+      expect(stdout.match(/<canvas/g)).toHaveLength(8);
+      for (const id of ['metrics', 'attribution', 'episodes', 'per-year']) expect(stdout).toContain(`id="${id}"`);
     } finally {
       rmSync(profile, { recursive: true, force: true });
     }
@@ -130,10 +131,10 @@ describe.skipIf(!chromium && !ci)('backtest HTML report in headless chromium', (
     const profile = mkdtempSync(join(tmpdir(), 'chromium-profile-'));
     const png = join(dir, 'shot.png');
     try {
-      await run(chromium!, [...flags(profile), '--hide-scrollbars', '--window-size=1200,3200', `--screenshot=${png}`, url], { timeout: 30_000 });
+      await run(chromium!, [...flags(profile), '--hide-scrollbars', '--window-size=1200,5200', `--screenshot=${png}`, url], { timeout: 30_000 });
       const img = decodePng(readFileSync(png));
       expect(img.width).toBe(1200);
-      // fixed (#1f77b4) and time-1h (#d62728) lines and markers: hundreds of pixels each.
+      // time-1h (#1f77b4), ww (#2ca02c) and default (#d62728) lines and markers: hundreds of pixels each.
       expect(countColour(img, '#1f77b4')).toBeGreaterThan(300);
       expect(countColour(img, '#d62728')).toBeGreaterThan(300);
       expect(countColour(img, '#2ca02c')).toBeGreaterThan(300);

@@ -1,42 +1,66 @@
 import { describe, expect, it } from 'vitest';
-import { downsideDev, maxDrawdown, pnlSeries, policyMetrics, stdDev } from '../../src/backtest/metrics.js';
-import { createProgress, renderBar } from '../../src/backtest/progress.js';
-import { downsample, niceTicks } from '../../src/backtest/svg-charts.js';
-import { pathFromCandles } from '../../src/backtest/path.js';
+import { cumulative, downsideDev, drawdownSeries, maxDrawdown, policyMetrics, stdDev } from '../../src/backtest/metrics.js';
+import { QUIET, createProgress } from '../../src/backtest/progress.js';
+import { episodesOf } from '../../src/backtest/episodes.js';
+import { packPath, pathFromCandles, unpackPath } from '../../src/backtest/path.js';
+import { newTotals } from '../../src/backtest/run-state.js';
 import type { CandleSet } from '../../src/backtest/candles.js';
 import type { PolicyRun } from '../../src/backtest/simulate.js';
 
 describe('metrics on a hand-checked series', () => {
-  // Values 100, 110, 105, 120, 90, 95: P&L 10, -5, 15, -30, 5 (mean -1).
-  const values = [100, 110, 105, 120, 90, 95];
-  it('P&L, std, downside deviation, drawdown', () => {
-    expect(Array.from(pnlSeries(values))).toEqual([10, -5, 15, -30, 5]);
+  // Per-close P&L 10, -5, 15, -30, 5 (mean -1) after the start (0).
+  const pnl = Float64Array.from([0, 10, -5, 15, -30, 5]);
+  it('std, downside deviation, cumulative P&L and drawdown', () => {
     // Squared deviations from -1: 121, 16, 256, 841, 36 = 1270; / 4 = 317.5.
-    expect(stdDev(pnlSeries(values))).toBeCloseTo(Math.sqrt(317.5), 12);
+    expect(stdDev(pnl.subarray(1))).toBeCloseTo(Math.sqrt(317.5), 12);
     // Downside: (25 + 900) / 5 = 185.
-    expect(downsideDev(pnlSeries(values))).toBeCloseTo(Math.sqrt(185), 12);
-    expect(maxDrawdown(values)).toEqual({ usd: 30, pct: 25 });
+    expect(downsideDev(pnl.subarray(1))).toBeCloseTo(Math.sqrt(185), 12);
+    expect(Array.from(cumulative(pnl))).toEqual([0, 10, 5, 20, -10, -5]);
+    expect(Array.from(drawdownSeries(cumulative(pnl)))).toEqual([0, 0, -5, 0, -30, -25]);
+    expect(maxDrawdown(cumulative(pnl))).toBe(30);
   });
 
-  it('Sharpe and Sortino are annualised by sqrt(closes per year)', () => {
+  it('Sharpe and Sortino are annualised by sqrt(closes per year); effectiveness against the unhedged variance; per year', () => {
+    const day = 86_400;
+    const start = Date.UTC(2020, 11, 29) / 1000;
     const run = {
-      name: 'x', mode: 'fixed', costs: { totalUsd: 0 },
-      counters: { ticks: 10, trades: 1, tradedEth: 0, topUps: 0, toppedUpUsd: 0, liquidations: 0, badDebtUsd: 0, guardBlocked: 0, venueRejected: 0, ticksOutsideBand: 3 },
-      series: { valueUsd: Float64Array.from(values) }, tickPnl: { n: 3, mean: 1, m2: 8 }, runtimeMs: 0,
+      name: 'x', kind: 'keeper', mode: 'fixed', totals: { ...newTotals(), ticks: 10, ticksOutsideBand: 3, trades: 4 },
+      attribution: { feesUsd: -1, slippageUsd: -2, gasUsd: -3, fundingUsd: -4, penaltiesUsd: 0, totalUsd: -5 },
+      series: {
+        timeSec: Float64Array.from(pnl, (_, k) => start + k * day), pnlUsd: pnl, cumCostUsd: Float64Array.from([0, 1, 2, 3, 4, 10]),
+        cumTrades: Float64Array.from([0, 1, 1, 2, 3, 4]),
+      },
+      episodes: [{ pnlUsd: -5, costUsd: 10, trades: 4 }], tickPnl: { n: 3, mean: 1, m2: 8 }, runtimeMs: 0,
     } as unknown as PolicyRun;
-    const m = policyMetrics(run, 86_400);
+    const m = policyMetrics(run, day, 4 * 317.5);
     expect(m.sharpe).toBeCloseTo((-1 / Math.sqrt(317.5)) * Math.sqrt(365), 12);
     expect(m.sortino).toBeCloseTo((-1 / Math.sqrt(185)) * Math.sqrt(365), 12);
-    expect(m.totalPnlUsd).toBe(-5);
-    expect(m.residualStdPerCloseUsd).toBeCloseTo(Math.sqrt(317.5), 12);
-    expect(m.residualStdUsd).toBe(2); // per tick: sqrt(m2 / (n - 1))
+    expect(m.costUsd).toBe(10);
+    expect(m.perCloseStdUsd).toBeCloseTo(Math.sqrt(317.5), 12);
+    expect(m.perTickStdUsd).toBe(2); // per tick: sqrt(m2 / (n - 1))
+    expect(m.hedgeEffectiveness).toBeCloseTo(0.75, 12);
     expect(m.timeOutsideBandPct).toBe(30);
+    expect(m.episodes).toBeUndefined(); // one run, not episodes
+    // Closes on Dec 30, 31 (2020) and Jan 1, 2, 3 (2021).
+    expect(m.perYear.map((y) => [y.year, y.closes, y.pnlUsd, y.costUsd, y.trades])).toEqual([[2020, 2, 5, 2, 1], [2021, 3, -10, 8, 3]]);
+  });
+});
+
+describe('episodes', () => {
+  const path = { source: 't', intervalSec: 3600, steps: Array.from({ length: 24 * 7 + 5 }, (_, i) => ({ timeSec: i * 3600, priceE8: 100n, isClose: i % 2 === 0 })) };
+  it('N-day windows from close to close, sharing their boundary; a short last window is left out', () => {
+    expect(episodesOf(path, 3)).toEqual([{ startStep: 0, endStep: 72 }, { startStep: 72, endStep: 144 }]);
+    expect(episodesOf(path)).toEqual([{ startStep: 0, endStep: path.steps.length - 1 }]);
+    expect(() => episodesOf(path, 30)).toThrow(/shorter than one 30-day episode/);
+  });
+  it('a path survives packing for a worker thread', () => {
+    expect(unpackPath(packPath(path))).toEqual(path);
   });
 });
 
 describe('candle paths', () => {
   const set: CandleSet = {
-    source: 't', intervalSec: 3600, gaps: [], warnings: [], rejected: [],
+    source: 't', symbol: 'ETHUSDT', intervalSec: 3600, gaps: [], warnings: [], rejected: [],
     candles: [
       { timeSec: 0, open: 100, high: 110, low: 95, close: 105, volume: 1 },
       { timeSec: 3600, open: 105, high: 106, low: 90, close: 92, volume: 1 },
@@ -59,47 +83,13 @@ describe('candle paths', () => {
   });
 });
 
-describe('chart helpers', () => {
-  it('downsample keeps the extremes of each bucket', () => {
-    const t = Array.from({ length: 1000 }, (_, i) => i);
-    const v = t.map((i) => (i === 537 ? 99 : i === 612 ? -99 : Math.sin(i)));
-    const d = downsample(t, v, 50);
-    expect(d.values.length).toBeLessThanOrEqual(100);
-    expect(d.values).toContain(99);
-    expect(d.values).toContain(-99);
-    expect(d.timeSec).toEqual([...d.timeSec].sort((a, b) => a - b));
-  });
-  it('niceTicks uses 1-2-5 steps', () => {
-    expect(niceTicks(0, 47)).toEqual([0, 10, 20, 30, 40]);
-    expect(niceTicks(0.13, 0.31, 4)).toEqual([0.15, 0.2, 0.25, 0.3]);
-  });
-});
-
 describe('progress', () => {
-  it('a redrawn bar on a terminal', () => {
-    const out: string[] = [];
-    let t = 0;
-    const p = createProgress({ stream: { isTTY: true, write: (s: string) => out.push(s) }, now: () => t });
-    p.phase('fixed', 100);
-    p.update(10); // throttled: same millisecond
-    t = 200;
-    p.update(50);
-    p.update(100);
-    p.finish();
-    expect(out).toEqual([`\r${renderBar('fixed', 0, 100)}`, `\r${renderBar('fixed', 50, 100)}`, `\r${renderBar('fixed', 100, 100)}`, '\n']);
-    expect(renderBar('ww', 50, 100, 10)).toBe('ww [#####-----]  50% 50/100');
-  });
-  it('plain lines elsewhere: at each quarter, or every 5 s', () => {
-    const out: string[] = [];
-    let t = 0;
-    const p = createProgress({ stream: { write: (s: string) => out.push(s) }, now: () => t });
-    p.phase('vol', 100);
-    for (let i = 1; i <= 100; i++) p.update(i);
-    expect(out).toEqual(['vol: 0/100 (0%)\n', 'vol: 25/100 (25%)\n', 'vol: 50/100 (50%)\n', 'vol: 75/100 (75%)\n', 'vol: 100/100 (100%)\n']);
-    out.length = 0;
-    p.phase('ww', 1000);
-    t = 6000;
-    p.update(1);
-    expect(out).toEqual(['ww: 0/1000 (0%)\n', 'ww: 1/1000 (0%)\n']);
+  it('quiet unless both stdout and stderr are terminals', () => {
+    const lines: string[] = [];
+    const pipe = { write: (x: string) => lines.push(x) };
+    expect(createProgress({ stdout: pipe, stderr: { ...pipe, isTTY: true } })).toBe(QUIET);
+    expect(createProgress({ stdout: { ...pipe, isTTY: true }, stderr: pipe })).toBe(QUIET);
+    expect(createProgress({ stdout: { ...pipe, isTTY: true }, stderr: { ...pipe, isTTY: true } })).not.toBe(QUIET);
+    expect(lines).toEqual([]);
   });
 });

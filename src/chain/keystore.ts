@@ -36,7 +36,13 @@ function deriveKey(password: string, c: NonNullable<KeystoreV3['crypto']>): Buff
   const salt = unhex(p.salt);
   if (c.kdf === 'scrypt') {
     const n = p.n ?? 0;
-    return scryptSync(password.normalize('NFKC'), salt, p.dklen, { N: n, r: p.r ?? 8, p: p.p ?? 1, maxmem: 256 * n * (p.r ?? 8) + 1024 * 1024 });
+    const r = p.r ?? 8;
+    try {
+      return scryptSync(password.normalize('NFKC'), salt, p.dklen, { N: n, r, p: p.p ?? 1, maxmem: 256 * n * r + 1024 * 1024 });
+    } catch (err) {
+      // OpenSSL enforces RFC 7914's N < 2^(16 r): r = 1 with n >= 2^16 (rare; geth and ethers write r = 8) cannot be read.
+      throw new KeystoreError(`scrypt parameters n=${n} r=${r} p=${p.p ?? 1} are not supported by Node's scrypt (${(err as Error).message})`);
+    }
   }
   if (c.kdf === 'pbkdf2') {
     if (p.prf && p.prf !== 'hmac-sha256') throw new KeystoreError(`unsupported pbkdf2 prf ${p.prf}`);
@@ -56,7 +62,12 @@ export function decryptKeystore(json: string, password: string, source = 'keysto
   const c = ks.crypto ?? ks.Crypto;
   if (ks.version !== 3 || !c) throw new KeystoreError(`${source}: not a version 3 keystore`);
   if (c.cipher !== 'aes-128-ctr') throw new KeystoreError(`${source}: unsupported cipher ${c.cipher}`);
-  const derived = deriveKey(password, c);
+  let derived: Buffer;
+  try {
+    derived = deriveKey(password, c);
+  } catch (err) {
+    throw err instanceof KeystoreError ? new KeystoreError(`${source}: ${err.message}`) : err;
+  }
   const ciphertext = unhex(c.ciphertext);
   const mac = unhex(keccak256(Buffer.concat([derived.subarray(16, 32), ciphertext])));
   const expected = unhex(c.mac);
@@ -81,11 +92,14 @@ export function readKeystoreFile(path: string, password: string): Hex {
   return decryptKeystore(json, password, `KEYSTORE_PATH=${path}`);
 }
 
+/** scrypt cost of the keystores we write: the standard "strong" parameters of geth and ethers (n 2^18, r 8, p 1). */
+export const KEYSTORE_SCRYPT_N = 1 << 18;
+
 /** Write a v3 keystore (scrypt). Light parameters are for tests only. */
 export function encryptKeystore(privateKey: Hex, password: string, opts: { light?: boolean } = {}): string {
   const salt = randomBytes(32);
   const iv = randomBytes(16);
-  const n = opts.light ? 1 << 12 : 1 << 18;
+  const n = opts.light ? 1 << 12 : KEYSTORE_SCRYPT_N;
   const kdfparams = { dklen: 32, salt: salt.toString('hex'), n, r: 8, p: 1 };
   const derived = scryptSync(password.normalize('NFKC'), salt, 32, { N: n, r: 8, p: 1, maxmem: 256 * n * 8 + 1024 * 1024 });
   const cipher = createCipheriv('aes-128-ctr', derived.subarray(0, 16), iv);

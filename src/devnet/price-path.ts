@@ -141,3 +141,30 @@ export function takePrices(path: PricePath, n: number): bigint[] {
   }
   return out;
 }
+
+/** One scripted leg: move to `toPct` percent from the script's start price in `steps` steps. */
+export interface ScriptedLeg {
+  toPct: number;
+  steps: number;
+}
+
+/**
+ * Scripted legs (geometric ramps to levels relative to the start price), then an endless seeded
+ * GBM from where the script ends. The embedded demo uses it so that the adverse moves which need
+ * a hedge and a top-up happen on every run, while the market after them is still a replayable
+ * random walk (same seed, same prices).
+ */
+export function scriptThenGbm(legs: readonly ScriptedLeg[], gbm: GbmOptions): Generator<bigint, void, undefined> {
+  validateGbm(gbm);
+  const paths: PricePath[] = [];
+  let fromE8 = gbm.startPriceE8;
+  for (const leg of legs) {
+    if (!(leg.toPct > -100) || !Number.isFinite(leg.toPct)) throw new RangeError(`scripted leg toPct ${leg.toPct} must be > -100`);
+    // Basis points keep the level exact in bigint: +5% of 2000 is 2100, not 2099.99999.
+    const toE8 = (gbm.startPriceE8 * BigInt(Math.round((100 + leg.toPct) * 100))) / 10_000n;
+    paths.push(rampPath(fromE8, toE8, leg.steps, 'geometric'));
+    fromE8 = toE8;
+  }
+  paths.push(createGbmPath({ ...gbm, startPriceE8: fromE8 }));
+  return concatPaths(...paths);
+}

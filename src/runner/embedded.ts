@@ -1,3 +1,4 @@
+import { randomInt } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { KeeperConfig } from '../config.js';
 import type { Runtime } from './commands.js';
@@ -7,7 +8,7 @@ import { devnetAccount } from '../devnet/accounts.js';
 import { refreshFeeds, DEVNET_ETH_PRICE_E8, type DevnetAddresses } from '../devnet/deploy.js';
 import { ensureDevnetState, startDevnetFromState } from '../devnet/state.js';
 import { createMarketDriver } from '../devnet/market-driver.js';
-import { createGbmPath } from '../devnet/price-path.js';
+import { scriptThenGbm } from '../devnet/price-path.js';
 import { aavePoolAbi } from '../devnet/aave-artifacts.js';
 import { confirm } from '../devnet/confirm.js';
 import { addressesFromDevnet } from './addresses.js';
@@ -16,6 +17,14 @@ import { addressesFromDevnet } from './addresses.js';
  * The demo market is deliberately wild (a 2-second step moves ~0.3%, with an occasional
  * jump), and the demo account starts just above its margin trigger, so a newcomer sees hedges
  * and top-ups within a minute. Real markets are calmer; the policy is the same.
+ *
+ * The first steps are scripted, so every run shows both actions on either venue. ETH jumps +5%:
+ * adverse for the perp short, whose margin ratio falls under the trigger before the hedge trade
+ * can help (top-up with the hedge). It then falls to -6%: the keeper grows the hedge, which on
+ * Aave means borrowing more WETH against the same collateral, so the health factor after the
+ * planned hedge is under the trigger (top-up with the hedge), whether or not the jump up was
+ * topped up too. Each jump is held for a few steps, so the keeper's multi-transaction actions
+ * land on a pool that holds still. After the script the seeded random walk takes over.
  */
 export const DEMO_MARKET = {
   stepMs: 2_000,
@@ -26,9 +35,19 @@ export const DEMO_MARKET = {
   perpStartRatioPct: 17n,
   /** Aave health factor the demo opens at (trigger 1.3 by default), in hundredths. */
   aaveStartHfE2: 135n,
+  /** The opening moves, as levels from the start price (scriptThenGbm): a jump, then the same level held. */
+  script: [
+    { toPct: 5, steps: 1 },
+    { toPct: 5, steps: 4 },
+    { toPct: -6, steps: 1 },
+    { toPct: -6, steps: 4 },
+  ],
 } as const;
 
-
+/** A seed for the demo's random walk when none is given: printed, so the run can be replayed. */
+function randomDemoSeed(): number {
+  return randomInt(1, 2 ** 31);
+}
 
 /** The demo user takes margin out so that the first adverse move needs a top-up. */
 async function thinPerpMargin(c: Clients, d: DevnetAddresses): Promise<void> {
@@ -52,8 +71,9 @@ async function thinAaveCollateral(c: Clients, d: DevnetAddresses): Promise<void>
  * Start anvil from the deployed devnet dump, prepare the demo account of the configured venue,
  * and (when asked) drive the market: the runtime `npm start` uses when no RPC is configured.
  */
-export async function startEmbeddedDevnet(config: KeeperConfig, logger: Logger, opts: { drive: boolean }): Promise<Runtime> {
+export async function startEmbeddedDevnet(config: KeeperConfig, logger: Logger, opts: { drive: boolean; seed?: number }): Promise<Runtime> {
   const t0 = performance.now();
+  const seed = opts.seed ?? randomDemoSeed();
   const state = await ensureDevnetState();
   // One-second blocks, as on a real chain: the keeper ticks per block, not per transaction.
   const anvil = await startDevnetFromState(state, { blockTimeSec: DEMO_MARKET.blockTimeSec });
@@ -69,8 +89,8 @@ export async function startEmbeddedDevnet(config: KeeperConfig, logger: Logger, 
           arbitrage: true,
           pollingIntervalMs: 250,
           logger: logger.child({ component: 'market' }),
-          path: createGbmPath({
-            seed: Date.now() % 2 ** 31,
+          path: scriptThenGbm(DEMO_MARKET.script, {
+            seed,
             startPriceE8: DEVNET_ETH_PRICE_E8,
             volAnnual: DEMO_MARKET.volAnnual,
             driftAnnual: 0,
@@ -85,9 +105,12 @@ export async function startEmbeddedDevnet(config: KeeperConfig, logger: Logger, 
       driver.start(DEMO_MARKET.stepMs);
     }
     logger.info(
-      { event: 'devnet.started', rpcUrl: anvil.rpcUrl, ms: Math.round(performance.now() - t0), account: devnetAccount(role).address, drive: opts.drive },
+      {
+        event: 'devnet.started', rpcUrl: anvil.rpcUrl, ms: Math.round(performance.now() - t0), account: devnetAccount(role).address, drive: opts.drive,
+        ...(driver ? { seed } : {}),
+      },
       `embedded devnet on ${anvil.rpcUrl}: no RPC_URLS configured, so the keeper runs the ${config.venue} demo account` +
-        (driver ? ' while a market driver moves the price' : ''),
+        (driver ? ` while a market driver moves the price (seed ${seed}; replay with --seed ${seed})` : ''),
     );
     return {
       rpcUrls: [anvil.rpcUrl],

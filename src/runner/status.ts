@@ -6,8 +6,30 @@ function table(rows: ReadonlyArray<readonly [string, string]>): string {
   return rows.map(([k, v]) => `  ${k.padEnd(width)}  ${v}`).join('\n');
 }
 
+/**
+ * `keeper status` without RPC_URLS reads a new embedded devnet: say so, or a newcomer takes the
+ * deployed demo for the state their `npm start` left.
+ */
+export const EMBEDDED_STATUS_NOTE =
+  'RPC_URLS is empty: this is a fresh copy of the embedded devnet (the demo portfolio as deployed,\n' +
+  'before any market move), not the chain of a past `npm start`: the demo\'s chain is discarded when\n' +
+  'it exits. Set RPC_URLS (e.g. to `npm run devnet`) to read a chain that persists.';
+
+/** `keeper history` found no journal file: why, for a live keeper and for the embedded demo. */
+export function noJournalText(journalPath: string, embedded: boolean): string {
+  if (!embedded) return `no journal at ${journalPath} yet (JOURNAL_PATH / DATA_DIR): the keeper has not acted`;
+  return [
+    `no journal at ${journalPath} (JOURNAL_PATH / DATA_DIR).`,
+    'RPC_URLS is empty, so `npm start` runs the demo on an embedded devnet: its journal is kept in',
+    'memory and its chain is discarded when it exits, so nothing of a past demo run is left to show',
+    '(its log printed each action as it happened: tx.sent, tx.mined). For a history that persists,',
+    'run `npm run devnet` and point the keeper at it (RPC_URLS, ADDRESSES_FILE=devnet.addresses.json,',
+    `PRIVATE_KEY of a demo account it prints); the journal is then ${journalPath}.`,
+  ].join('\n');
+}
+
 /** The `keeper status` screen: one snapshot, readable. */
-export function formatStatus(s: Snapshot, a: Assessment): string {
+export function formatStatus(s: Snapshot, a: Assessment, opts: { embedded?: boolean } = {}): string {
   const c = a.collateral;
   const hedgeRows: Array<readonly [string, string]> =
     s.hedge.venue === 'perp'
@@ -31,6 +53,7 @@ export function formatStatus(s: Snapshot, a: Assessment): string {
       ] as const,
   );
   return [
+    ...(opts.embedded ? [EMBEDDED_STATUS_NOTE, ''] : []),
     `block ${s.blockNumber} (chain ${s.chainId}), account ${s.account}`,
     '',
     'prices',

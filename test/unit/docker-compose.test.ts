@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { createMetrics } from '../../src/monitor/metrics.js';
 import { startHealthServer, type HealthServer } from '../../src/monitor/health-server.js';
@@ -27,7 +27,7 @@ interface Service {
   ports?: string[];
   restart?: string;
   profiles?: string[];
-  depends_on?: Record<string, { condition: string }>;
+  depends_on?: Record<string, { condition: string }> | string[];
   healthcheck?: { test: string[]; interval?: string; start_period?: string };
 }
 
@@ -70,7 +70,7 @@ function tick(): TickResult {
 describe('docker-compose.yml', () => {
   it('has the anvil fork, the keeper, and the dry-run service behind its profile', () => {
     const { services } = compose();
-    expect(Object.keys(services).sort()).toEqual(['anvil', 'keeper', 'keeper-dry-run']);
+    expect(Object.keys(services).sort()).toEqual(['anvil', 'grafana', 'keeper', 'keeper-dry-run', 'prometheus']);
     expect(services['anvil']?.image).toBe('ghcr.io/foundry-rs/foundry:latest');
     expect(services['anvil']?.profiles).toBeUndefined();
     expect(services['keeper']?.profiles).toBeUndefined();
@@ -111,10 +111,10 @@ describe('docker-compose.yml', () => {
     const dataDir = keeper.environment?.['DATA_DIR'];
     expect(dataDir).toBe('/data');
     expect(keeper.volumes).toEqual([`keeper-data:${dataDir}`]);
-    expect(Object.keys(volumes)).toEqual(['keeper-data']);
+    expect(Object.keys(volumes)).toEqual(['keeper-data', 'prometheus-data', 'grafana-data']);
     expect(keeper.environment?.['RPC_URLS']).toBe('http://anvil:8545');
     expect(compose({ RPC_URLS: 'https://mainnet.example' }).services['keeper']?.environment?.['RPC_URLS']).toBe('https://mainnet.example');
-    expect(keeper.depends_on?.['anvil']?.condition).toBe('service_healthy');
+    expect((keeper.depends_on as Record<string, { condition: string }>)['anvil']?.condition).toBe('service_healthy');
     // The metrics server must listen beyond the container's loopback to be published.
     expect(keeper.environment?.['METRICS_HOST']).toBe('0.0.0.0');
     expect(keeper.ports).toEqual(['127.0.0.1:9464:9464']);
@@ -138,6 +138,69 @@ describe('docker-compose.yml', () => {
     expect(dry.tmpfs).toEqual(['/data']);
     expect(dry.environment?.['RPC_URLS']).toBe('http://anvil:8545');
     expect(dry.environment?.['METRICS_PORT']).toBe('');
+  });
+
+  describe('the monitoring profile: Prometheus and Grafana over the keeper, loading monitoring/', () => {
+    /** `./host:/container[:ro]` -> the host path (from the repository root) and the container path. */
+    function mounts(service: Service): Map<string, string> {
+      return new Map(
+        (service.volumes ?? []).filter((v) => v.startsWith('./')).map((v) => {
+          const [host, target] = v.split(':') as [string, string];
+          return [target, host];
+        }),
+      );
+    }
+    const repoPath = (p: string) => new URL(p.replace(/^\.\//, ''), ROOT);
+
+    it('both run only with --profile monitoring, publish on loopback, keep their data on volumes', () => {
+      const { services } = compose();
+      for (const name of ['prometheus', 'grafana']) {
+        const s = services[name] as Service;
+        expect(s.profiles).toEqual(['monitoring']);
+        expect(s.image).toMatch(/^(prom\/prometheus|grafana\/grafana):v?\d+\.\d+\.\d+$/); // pinned, not :latest
+        expect(s.ports?.every((p) => p.startsWith('127.0.0.1:'))).toBe(true);
+        expect(s.volumes?.some((v) => /^(prometheus|grafana)-data:/.test(v))).toBe(true);
+        for (const v of s.volumes ?? []) if (v.startsWith('./')) expect(v.endsWith(':ro')).toBe(true);
+      }
+    });
+
+    it('Prometheus loads monitoring/prometheus: the config it is started with, its rules, and a scrape of the keeper service', () => {
+      const prom = compose().services['prometheus'] as Service;
+      const configArg = prom.command?.find((c) => c.startsWith('--config.file='))?.split('=')[1] as string;
+      const host = mounts(prom).get('/etc/prometheus') as string;
+      expect(host).toBe('./monitoring/prometheus');
+      expect(configArg.startsWith('/etc/prometheus/')).toBe(true);
+      const config = parse(readFileSync(repoPath(`${host}/${configArg.slice('/etc/prometheus/'.length)}`), 'utf8')) as {
+        rule_files: string[];
+        scrape_configs: Array<{ job_name: string; static_configs: Array<{ targets: string[] }> }>;
+      };
+      expect(config.rule_files).toEqual(['rules/*.yml']);
+      expect(readdirSync(repoPath(`${host}/rules`)).filter((f) => f.endsWith('.yml'))).toEqual(['keeper-alerts.yml']);
+      const job = config.scrape_configs.find((j) => j.job_name === 'keeper');
+      // The compose service name and the keeper's default METRICS_PORT (what the keeper service listens on).
+      expect(job?.static_configs[0]?.targets).toEqual([`keeper:${compose().services['keeper']?.environment?.['METRICS_PORT']}`]);
+    });
+
+    it('Grafana is provisioned with that Prometheus and the keeper dashboard', () => {
+      const { services } = compose();
+      const grafana = services['grafana'] as Service;
+      const m = mounts(grafana);
+      const provisioning = m.get('/etc/grafana/provisioning') as string;
+      const datasources = parse(readFileSync(repoPath(`${provisioning}/datasources/prometheus.yml`), 'utf8')) as { datasources: Array<{ type: string; url: string; uid: string }> };
+      const promPort = services['prometheus']?.ports?.[0]?.split(':').at(-1);
+      expect(datasources.datasources).toEqual([expect.objectContaining({ type: 'prometheus', url: `http://prometheus:${promPort}`, uid: 'prometheus' })]);
+      const providers = parse(readFileSync(repoPath(`${provisioning}/dashboards/keeper.yml`), 'utf8')) as { providers: Array<{ type: string; options: { path: string } }> };
+      const dashboardsAt = providers.providers[0]?.options.path as string;
+      const dashboardsHost = m.get(dashboardsAt);
+      expect(dashboardsHost).toBe('./monitoring/grafana/dashboards');
+      const home = grafana.environment?.['GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH'] as string;
+      expect(home.startsWith(`${dashboardsAt}/`)).toBe(true);
+      const dashboard = JSON.parse(readFileSync(repoPath(`${dashboardsHost}/${home.slice(dashboardsAt.length + 1)}`), 'utf8')) as { uid: string };
+      expect(dashboard.uid).toBe('delta-neutral-keeper');
+      expect(grafana.depends_on).toEqual(['prometheus']);
+      expect(grafana.environment?.['GF_SECURITY_ADMIN_PASSWORD']).toBe('admin');
+      expect(compose({ GRAFANA_ADMIN_PASSWORD: 's3cret' }).services['grafana']?.environment?.['GF_SECURITY_ADMIN_PASSWORD']).toBe('s3cret');
+    });
   });
 
   describe('the keeper healthcheck probes /healthz on the configured port', () => {

@@ -28,7 +28,8 @@ const reportFile = join(dir, 'vitest.json');
 const run = spawnSync(
   process.execPath,
   ['node_modules/vitest/vitest.mjs', 'run', 'test/chaos', '--reporter=default', '--reporter=json', `--outputFile.json=${reportFile}`],
-  { stdio: 'inherit', env: { ...process.env, CHAOS_RESULTS: resultsFile } },
+  // The kill -9 loop repeats 30 times here (a few times under plain `npm test`).
+  { stdio: 'inherit', env: { ...process.env, CHAOS_RESULTS: resultsFile, CHAOS_KILLS: process.env['CHAOS_KILLS'] ?? '30' } },
 );
 
 const recorded: FaultResult[] = existsSync(resultsFile)

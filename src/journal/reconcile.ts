@@ -320,6 +320,15 @@ export function createPendingQueue(d: ReconcileDeps): PendingQueue {
         return emptyReport();
       }
       const head = typeof headOrGet === 'function' ? await headOrGet() : headOrGet;
+      if (!started && d.adoptHistory && !journal.baseline(chainId, account) && !journal.hasHistory(chainId, account)) {
+        // Adopt at start, not at the first send: a first run stopped before it sent anything
+        // must not leave the next (plain) start looking at a lost journal.
+        const n = await lookupNonceAt(pc, account, head);
+        if (n.kind === 'found') {
+          journal.setBaseline(chainId, account, n.value, head);
+          if (n.value > 0) logger.warn({ event: 'journal.adopted', nonce: n.value, block: head }, `journal: adopted the account's history (${n.value} transactions before block ${head}) as not the keeper's`);
+        }
+      }
       const report: ReconcileReport = { settled: 0, resumed: 0, abandoned: 0, dropped: 0, reorged: 0, replaced: 0, finished: [], highestReceiptBlock: null };
       for (const [key, a] of alarms) {
         if (a.untilBlock !== null && head >= a.untilBlock) {

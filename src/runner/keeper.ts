@@ -340,6 +340,8 @@ export async function createKeeper(opts: KeeperOptions): Promise<Keeper> {
   }
 
   let loop: Loop | null = null;
+  let staleHeadSaid = false;
+  let lastHeadTicked: bigint | null = null;
   await reconcile(); // before anything is planned
   return {
     account,
@@ -365,11 +367,19 @@ export async function createKeeper(opts: KeeperOptions): Promise<Keeper> {
         pollMs: Math.min(config.loop.tickIntervalMs, 1_000),
         getBlockNumber: async () => {
           const head = await clients.publicClient.getBlockNumber({ cacheTime: 0 });
-          if (head < knownBlock) {
-            // A node behind what we already saw (load balancer, lagging replica): do not tick on it.
-            escalation.condition('stale', `the RPC's head ${head} is behind block ${knownBlock} the keeper already saw`);
-            return knownBlock;
+          const known = maxOf(knownBlock, queue?.state.lastMinedBlock ?? 0n);
+          if (head < known) {
+            // A node behind what we already know (a frozen or lagging replica; our own hedge was
+            // mined in a later block): no tick on it, and say so once, not silence.
+            const reason = `stale head: the RPC's head ${head} is behind block ${known} the keeper already knows${queue?.state.lastMinedBlock === known ? ' (its own last mined transaction)' : ''}; holding until it catches up`;
+            if (!staleHeadSaid) logger.warn({ event: 'chain.stale', head, known }, reason);
+            staleHeadSaid = true;
+            escalation.condition('stale', reason);
+            return lastHeadTicked ?? head;
           }
+          if (staleHeadSaid) logger.info({ event: 'chain.caught_up', head }, `the RPC's head ${head} caught up`);
+          staleHeadSaid = false;
+          lastHeadTicked = head;
           return head;
         },
         runTick: async (block) => {

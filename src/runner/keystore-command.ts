@@ -57,9 +57,11 @@ function hiddenLines(input: NodeJS.ReadStream, io: KeystoreIo): { ask(prompt: st
   let pending = '';
   return {
     ask(prompt) {
+      // Echo goes off before the prompt shows: whatever is typed once it is visible stays hidden.
+      const wasRaw = input.isRaw;
+      input.setRawMode(true);
       io.stderr.write(prompt);
       return new Promise((resolveLine, reject) => {
-        const wasRaw = input.isRaw;
         const finish = (err: Error | null, line = '') => {
           input.off('data', onData);
           input.setRawMode(wasRaw);

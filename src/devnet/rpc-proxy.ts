@@ -121,9 +121,21 @@ export async function startRpcProxy(opts: RpcProxyOptions): Promise<RpcProxy> {
   let stats: ProxyStats = { requests: {}, faults: {}, sent: [], swallowed: [] };
   const count = (bucket: Record<string, number>, key: string) => (bucket[key] = (bucket[key] ?? 0) + 1);
 
+  /** One controller per upstream request (one shared signal collects a listener per fetch). */
+  const inFlight = new Set<AbortController>();
+  abort.signal.addEventListener('abort', () => {
+    for (const c of inFlight) c.abort();
+  });
   async function upstream(body: unknown): Promise<JsonRpcResponse> {
-    const res = await fetch(opts.upstream, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal: abort.signal });
-    return (await res.json()) as JsonRpcResponse;
+    const own = new AbortController();
+    if (abort.signal.aborted) own.abort();
+    inFlight.add(own);
+    try {
+      const res = await fetch(opts.upstream, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal: own.signal });
+      return (await res.json()) as JsonRpcResponse;
+    } finally {
+      inFlight.delete(own);
+    }
   }
   async function upstreamHead(): Promise<bigint> {
     const r = await upstream({ jsonrpc: '2.0', id: 0, method: 'eth_blockNumber', params: [] });

@@ -120,6 +120,15 @@ export function createPendingQueue(d: ReconcileDeps): PendingQueue {
     alarms.set(key, { reason, untilBlock });
   }
 
+  /** The RPC answers again about a nonce whose fate was unknown: that alarm is over. */
+  function known(nonce: number): void {
+    lasting.delete(`unknown:${nonce}`);
+    const a = alarms.get(`rpc:${nonce}`);
+    if (!a) return;
+    alarms.delete(`rpc:${nonce}`);
+    logger.info({ event: 'safe_mode.left', was: a.reason, cause: 'rpc' }, `safe mode left: the RPC answers again about nonce ${nonce}`);
+  }
+
   /** Count one more tick of something uncertain; true once it has lasted long enough to alarm. */
   function persists(key: string, head: bigint): boolean {
     const l = lasting.get(key) ?? { ticks: 0, since: head };
@@ -196,7 +205,7 @@ export function createPendingQueue(d: ReconcileDeps): PendingQueue {
     const receipts = firstFound(await Promise.all(group.map((r) => lookupReceipt(pc, r.hash))));
     if (receipts.kind === 'found') {
       settle(group[receipts.index ?? 0] as TxRow, group, receipts.value, report, first.createdAtMs < startedAtMs ? ' (settled after a restart)' : '');
-      lasting.delete(`unknown:${first.nonce}`);
+      known(first.nonce);
       return null;
     }
     if (receipts.kind === 'unknown') return unknownFate(what, first.nonce, receipts.reason, head);
@@ -213,7 +222,7 @@ export function createPendingQueue(d: ReconcileDeps): PendingQueue {
     }
     const inPool = firstFound(await Promise.all(group.map((r) => lookupTransaction(pc, r.hash))));
     if (inPool.kind === 'unknown') return unknownFate(what, first.nonce, inPool.reason, head);
-    lasting.delete(`unknown:${first.nonce}`);
+    known(first.nonce);
     if (inPool.kind === 'found') {
       for (const row of group) journal.markSeen(row.hash);
       report.resumed++;
@@ -356,8 +365,10 @@ export function createPendingQueue(d: ReconcileDeps): PendingQueue {
         let waiting = 0;
         for (const group of groupByNonce(journal.unsettledTxs(chainId, account))) {
           const receipts = firstFound(await Promise.all(group.map((r) => lookupReceipt(pc, r.hash))));
-          if (receipts.kind === 'found') settle(group[receipts.index ?? 0] as TxRow, group, receipts.value, report, '');
-          else waiting++;
+          if (receipts.kind === 'found') {
+            settle(group[receipts.index ?? 0] as TxRow, group, receipts.value, report, '');
+            known((group[0] as TxRow).nonce);
+          } else waiting++;
         }
         if (waiting === 0 || Date.now() >= until) break;
         await new Promise((r) => setTimeout(r, 25));

@@ -342,6 +342,7 @@ export async function createKeeper(opts: KeeperOptions): Promise<Keeper> {
   let loop: Loop | null = null;
   let staleHeadSaid = false;
   let lastHeadTicked: bigint | null = null;
+  let lastStaleHead: bigint | null = null;
   await reconcile(); // before anything is planned
   return {
     account,
@@ -367,14 +368,19 @@ export async function createKeeper(opts: KeeperOptions): Promise<Keeper> {
         pollMs: Math.min(config.loop.tickIntervalMs, 1_000),
         getBlockNumber: async () => {
           const head = await clients.publicClient.getBlockNumber({ cacheTime: 0 });
-          const known = maxOf(knownBlock, queue?.state.lastMinedBlock ?? 0n);
+          // The highest head any endpoint showed counts too: a tick whose read failed at it must
+          // not make a replica behind it look new.
+          const known = maxOf(maxOf(knownBlock, lastHeadTicked ?? 0n), queue?.state.lastMinedBlock ?? 0n);
           if (head < known) {
             // A node behind what we already know (a frozen or lagging replica; our own hedge was
             // mined in a later block): no tick on it, and say so once, not silence.
             const reason = `stale head: the RPC's head ${head} is behind block ${known} the keeper already knows${queue?.state.lastMinedBlock === known ? ' (its own last mined transaction)' : ''}; holding until it catches up`;
             if (!staleHeadSaid) logger.warn({ event: 'chain.stale', head, known }, reason);
             staleHeadSaid = true;
-            escalation.condition('stale', reason);
+            // Counted once per head the endpoint shows, not per poll: a replica a block behind for
+            // a few polls is not yet a persistent failure.
+            if (head !== lastStaleHead) escalation.condition('stale', reason);
+            lastStaleHead = head;
             return lastHeadTicked ?? head;
           }
           if (staleHeadSaid) logger.info({ event: 'chain.caught_up', head }, `the RPC's head ${head} caught up`);

@@ -48,7 +48,6 @@ export interface SignedFees {
 export interface TxSender {
   /** The queue sets this every tick from the chain's nonce at the read block and the journal; null = hold. */
   setNextNonce(nonce: number | null, head: bigint | null): void;
-  readonly nextNonce: number | null;
   send(tx: PreparedTx, intentId: number | null): Promise<SendOutcome>;
   /** Sign and broadcast another version of a nonce (replacement); returns the new hash. */
   resign(
@@ -145,9 +144,6 @@ export function createTxSender(opts: SenderOptions): TxSender {
     setNextNonce(nonce, h) {
       nextNonce = nonce;
       head = h;
-    },
-    get nextNonce() {
-      return nextNonce;
     },
     marketFees,
     async send(tx, intentId) {

@@ -70,8 +70,6 @@ export interface Journal {
    * (the guard's day is the chain's UTC day).
    */
   beginIntent(p: { chainId: number; account: string; block: bigint; action: Action; notionalUsdE8?: bigint; blockTimeSec?: bigint; plannedTxs?: number }): number;
-  /** Hedge notional (USD E8) of intents planned at or after a chain time with a mined or pending transaction. */
-  hedgeNotionalSince(chainId: number, account: string, fromSec: number): bigint;
   /**
    * Hedge notional and top-up amount of intents planned at or after a chain time that have a
    * transaction mined or still pending, whatever the intent's final label: a hedge mined while
@@ -244,9 +242,6 @@ export function openJournal(path: string, now: () => number = Date.now, opts: { 
         p.plannedTxs ?? null, p.action.kind === 'topUp' ? p.action.amountUnits.toString() : null,
       );
       return Number(r.lastInsertRowid);
-    },
-    hedgeNotionalSince(chainId, account, fromSec) {
-      return this.spentSince(chainId, account, fromSec).hedgeNotionalUsdE8;
     },
     spentSince(chainId, account, fromSec) {
       const rows = spent.all(chainId, acct(account), fromSec) as Array<{ kind: string; n: string | null; t: string | null }>;

@@ -422,7 +422,7 @@ function maxOf(a: bigint, b: bigint): bigint {
 }
 
 /** What a failure is about, for counting repeats: the journal, the RPC, or the error's first line. */
-export function failureCause(err: unknown): string {
+function failureCause(err: unknown): string {
   const e = err as { name?: string; code?: string; message?: string };
   if (e?.code?.startsWith?.('SQLITE') || /SqliteError|journal/i.test(`${e?.name} ${e?.message}`)) return `journal (${e.code ?? e.name})`;
   if (/HttpRequestError|TimeoutError|RpcRequestError|fetch failed|ECONNREFUSED/i.test(`${e?.name} ${e?.message}`)) return 'RPC';

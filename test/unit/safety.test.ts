@@ -196,7 +196,7 @@ describe('journal migration and the daily notional', () => {
     intent(86_400n * 10n + 9n, 4_000n, 'broadcast', null); // still pending: counts
     intent(86_400n * 10n + 9n, 7_000n, 'reverted', 'failed');
     intent(86_400n * 10n + 9n, 9_000n, 'abandoned', 'abandoned');
-    expect(j.hedgeNotionalSince(1, '0xA', 86_400 * 10)).toBe(9_000n * 10n ** 8n);
+    expect(j.spentSince(1, '0xA', 86_400 * 10).hedgeNotionalUsdE8).toBe(9_000n * 10n ** 8n);
     const topUp = j.beginIntent({ chainId: 1, account: '0xa', block: 1n, action: { kind: 'topUp', amountUnits: 250_000_000n, reason: 'r' }, blockTimeSec: 86_400n * 10n + 20n });
     j.recordSigned({ intentId: topUp, chainId: 1, account: '0xa', label: 'usdc.approve', nonce: 99, hash: `0x${'ab'.repeat(32)}`, raw: '0x02', maxFeePerGas: 1n, maxPriorityFeePerGas: 1n });
     j.markTx(`0x${'ab'.repeat(32)}`, 'mined');

@@ -160,7 +160,10 @@ describe('keeper loop on the Aave V3 venue (devnet)', () => {
     const after = await aaveState();
     const topUp = r.plan.actions[0]?.kind === 'topUp' ? r.plan.actions[0].amountUnits : 0n;
     expect(after.collateralUnits - before.collateralUnits).toBe(topUp); // aUSDC minted 1:1 (no USDC borrowers: index 1)
-    expect(after.healthFactorE18).toBeGreaterThanOrEqual(config.policy.hfTargetE18);
+    // The amount is the smallest that reaches the target at the block it was planned on; the debt
+    // keeps accruing interest until the supply is mined (a few seconds on a loaded machine, about
+    // 1e-10 of the health factor), so the target is met to within a part per million.
+    expect(after.healthFactorE18).toBeGreaterThanOrEqual(config.policy.hfTargetE18 - config.policy.hfTargetE18 / 1_000_000n);
     expect(after.healthFactorE18).toBeLessThan((config.policy.hfTargetE18 * 1_001n) / 1_000n); // within 0.1%
     // And Aave agrees with the keeper's own figure for the new state.
     const next = await keeper.tickOnce();

@@ -3,6 +3,7 @@ import Database from 'better-sqlite3';
 import { lockJournal } from './lock.js';
 import { privateDatabase, privateDir } from './private-files.js';
 import type { Action } from '../core/types.js';
+import type { PortfolioAction } from '../portfolio/model.js';
 
 /**
  * The keeper's memory across restarts (SQLite, WAL, synchronous FULL): every intent (the planned
@@ -61,7 +62,13 @@ export interface TxRow {
 export interface Spent {
   hedgeNotionalUsdE8: bigint;
   topUpUnits: bigint;
+  /** Portfolio actions: hedge notional per asset id (USD E8) and collateral added per venue id (quote units, moves in included). */
+  hedgeNotionalByAssetUsdE8: Record<string, bigint>;
+  topUpByVenueUnits: Record<string, bigint>;
 }
+
+/** What an intent records: a single-asset action or a portfolio action (it is stored as JSON). */
+export type JournalAction = Action | PortfolioAction;
 
 export interface Journal {
   readonly path: string;
@@ -69,7 +76,7 @@ export interface Journal {
    * A new intent. notionalUsdE8 and blockTimeSec feed the daily notional cap across restarts
    * (the guard's day is the chain's UTC day).
    */
-  beginIntent(p: { chainId: number; account: string; block: bigint; action: Action; notionalUsdE8?: bigint; blockTimeSec?: bigint; plannedTxs?: number }): number;
+  beginIntent(p: { chainId: number; account: string; block: bigint; action: JournalAction; notionalUsdE8?: bigint; blockTimeSec?: bigint; plannedTxs?: number }): number;
   /**
    * Hedge notional and top-up amount of intents planned at or after a chain time that have a
    * transaction mined or still pending, whatever the intent's final label: a hedge mined while
@@ -159,7 +166,7 @@ function migrate(db: Database.Database): void {
   db.exec(`CREATE TABLE IF NOT EXISTS baseline (chain_id INTEGER NOT NULL, account TEXT NOT NULL, nonce INTEGER NOT NULL, block TEXT NOT NULL, PRIMARY KEY (chain_id, account))`);
 }
 
-function actionJson(action: Action): string {
+function actionJson(action: JournalAction): string {
   return JSON.stringify(action, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
 }
 
@@ -194,7 +201,7 @@ export function openJournal(path: string, now: () => number = Date.now, opts: { 
      VALUES (?, ?, ?, ?, ?, ?, ?, 'open', ?, ?, ?, ?, ?)`,
   );
   const spent = db.prepare(
-    `SELECT kind, notional_usd_e8 AS n, topup_units AS t FROM intents i
+    `SELECT kind, action, notional_usd_e8 AS n, topup_units AS t FROM intents i
      WHERE chain_id = ? AND account = ? AND block_time_sec >= ?
        AND EXISTS (SELECT 1 FROM txs x WHERE x.intent_id = i.id AND x.status IN ('signed', 'broadcast', 'mined'))`,
   );
@@ -239,16 +246,29 @@ export function openJournal(path: string, now: () => number = Date.now, opts: { 
       const r = insertIntent.run(
         t, p.chainId, acct(p.account), p.block.toString(), p.action.kind, actionJson(p.action), p.action.reason, t,
         p.blockTimeSec === undefined ? null : Number(p.blockTimeSec), p.notionalUsdE8?.toString() ?? null,
-        p.plannedTxs ?? null, p.action.kind === 'topUp' ? p.action.amountUnits.toString() : null,
+        p.plannedTxs ?? null, p.action.kind === 'topUp' || p.action.kind === 'moveCollateral' ? p.action.amountUnits.toString() : null,
       );
       return Number(r.lastInsertRowid);
     },
     spentSince(chainId, account, fromSec) {
-      const rows = spent.all(chainId, acct(account), fromSec) as Array<{ kind: string; n: string | null; t: string | null }>;
-      const out: Spent = { hedgeNotionalUsdE8: 0n, topUpUnits: 0n };
+      const rows = spent.all(chainId, acct(account), fromSec) as Array<{ kind: string; action: string; n: string | null; t: string | null }>;
+      const out: Spent = { hedgeNotionalUsdE8: 0n, topUpUnits: 0n, hedgeNotionalByAssetUsdE8: {}, topUpByVenueUnits: {} };
+      const add = (into: Record<string, bigint>, key: unknown, v: bigint) => {
+        if (typeof key === 'string') into[key] = (into[key] ?? 0n) + v;
+      };
       for (const r of rows) {
-        if (r.kind === 'adjustHedge') out.hedgeNotionalUsdE8 += BigInt(r.n ?? '0');
-        if (r.kind === 'topUp') out.topUpUnits += BigInt(r.t ?? '0');
+        // Portfolio actions name their asset and venue; single-asset ones do not (undefined: not keyed).
+        const a = JSON.parse(r.action) as { asset?: unknown; venue?: unknown; to?: unknown };
+        if (r.kind === 'adjustHedge') {
+          out.hedgeNotionalUsdE8 += BigInt(r.n ?? '0');
+          add(out.hedgeNotionalByAssetUsdE8, a.asset, BigInt(r.n ?? '0'));
+        }
+        if (r.kind === 'topUp') {
+          out.topUpUnits += BigInt(r.t ?? '0');
+          add(out.topUpByVenueUnits, a.venue, BigInt(r.t ?? '0'));
+        }
+        // Collateral moved in counts against the receiving venue's cap, not the wallet's top-ups.
+        if (r.kind === 'moveCollateral') add(out.topUpByVenueUnits, a.to, BigInt(r.t ?? '0'));
       }
       return out;
     },

@@ -200,7 +200,34 @@ describe('journal migration and the daily notional', () => {
     const topUp = j.beginIntent({ chainId: 1, account: '0xa', block: 1n, action: { kind: 'topUp', amountUnits: 250_000_000n, reason: 'r' }, blockTimeSec: 86_400n * 10n + 20n });
     j.recordSigned({ intentId: topUp, chainId: 1, account: '0xa', label: 'usdc.approve', nonce: 99, hash: `0x${'ab'.repeat(32)}`, raw: '0x02', maxFeePerGas: 1n, maxPriorityFeePerGas: 1n });
     j.markTx(`0x${'ab'.repeat(32)}`, 'mined');
-    expect(j.spentSince(1, '0xa', 86_400 * 10)).toEqual({ hedgeNotionalUsdE8: 9_000n * 10n ** 8n, topUpUnits: 250_000_000n });
+    expect(j.spentSince(1, '0xa', 86_400 * 10)).toEqual({
+      hedgeNotionalUsdE8: 9_000n * 10n ** 8n, topUpUnits: 250_000_000n, hedgeNotionalByAssetUsdE8: {}, topUpByVenueUnits: {},
+    });
+    j.close();
+  });
+
+  it('counts portfolio actions per asset and per venue, a collateral move against the venue it feeds', async () => {
+    const { mkdtempSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const j = openJournal(join(mkdtempSync(join(tmpdir(), 'journal-pf-')), 'journal.sqlite'));
+    let nonce = 0;
+    const sent = (action: Parameters<typeof j.beginIntent>[0]['action'], usd: bigint, status: 'mined' | 'broadcast' | 'abandoned') => {
+      const id = j.beginIntent({ chainId: 1, account: '0xa', block: 1n, action, notionalUsdE8: usd, blockTimeSec: 100n });
+      const hash = `0x${(++nonce).toString(16).padStart(64, '0')}` as const;
+      j.recordSigned({ intentId: id, chainId: 1, account: '0xa', label: 'x', nonce, hash, raw: '0x02', maxFeePerGas: 1n, maxPriorityFeePerGas: 1n });
+      j.markTx(hash, status);
+    };
+    const hedge = (asset: string, venue: string) => ({ kind: 'adjustHedge' as const, venue, instrument: `${venue}:${asset}`, asset, sizeDeltaUnits: -1n, reason: 'r' });
+    sent(hedge('ETH', 'perp'), 100n, 'mined');
+    sent(hedge('ETH', 'aave'), 50n, 'broadcast');
+    sent(hedge('BTC', 'aave'), 70n, 'mined');
+    sent(hedge('BTC', 'aave'), 1_000n, 'abandoned'); // never reached the chain: not spent
+    sent({ kind: 'topUp', venue: 'aave', asset: null, amountUnits: 5n, reason: 'r' }, 0n, 'mined');
+    sent({ kind: 'moveCollateral', from: 'perp', fromAsset: 'ETH', to: 'aave', toAsset: null, amountUnits: 7n, reason: 'r' }, 0n, 'mined');
+    expect(j.spentSince(1, '0xa', 0)).toEqual({
+      hedgeNotionalUsdE8: 220n, topUpUnits: 5n, hedgeNotionalByAssetUsdE8: { ETH: 150n, BTC: 70n }, topUpByVenueUnits: { aave: 12n },
+    });
     j.close();
   });
 });

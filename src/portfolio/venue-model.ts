@@ -53,4 +53,10 @@ export interface VenueModel<S extends VenueSpec = VenueSpec, A extends VenueAcco
   shortCapacityUnits(spec: S, account: A, ctx: PriceContext, asset: AssetSpec, keepRatioE18: bigint): bigint;
   /** Largest quote withdrawal (units, >= 0) from `bucket` that keeps its ratio >= keepRatioE18. */
   withdrawableUnits(spec: S, account: A, ctx: PriceContext, bucket: AssetId | null, keepRatioE18: bigint): bigint;
+  /**
+   * Does the venue's own view of the account (e.g. Aave's getUserAccountData) agree with the
+   * model's? null when it does; otherwise why not (a position the portfolio does not model):
+   * the keeper then leaves that venue alone and alerts. Absent = nothing to compare.
+   */
+  consistency?(spec: S, account: A, ctx: PriceContext): string | null;
 }

@@ -112,6 +112,11 @@ export interface AssetPolicy {
 }
 
 export interface Portfolio {
+  /**
+   * Uniswap V3 NonfungiblePositionManager whose positions (in the declared pools) count as spot;
+   * absent = LP positions are not read.
+   */
+  readonly positionManager?: Address;
   readonly quote: QuoteSpec;
   /** In declaration order (the order of every per-asset list the keeper prints). */
   readonly assets: readonly AssetSpec[];
@@ -128,7 +133,7 @@ export interface Portfolio {
 }
 
 export function assertNever(x: never, what: string): never {
-  throw new Error(`unknown ${what}: ${JSON.stringify(x)}`);
+  throw new Error(`unknown ${what}: ${JSON.stringify(x, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))}`);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -205,7 +210,7 @@ export interface AaveReserveHolding {
 export interface AaveVenueAccount {
   readonly kind: 'aave';
   readonly venue: VenueId;
-  /** Every reserve of the pool the account touches, keyed by token address (lowercase). */
+  /** Every reserve of the pool (untouched ones with zero balances: their LT, LTV and price still matter), keyed by token address (lowercase). */
   readonly reserves: Readonly<Record<string, AaveReserveHolding>>;
   /** `getUserAccountData` at the same block: the model's health factor is checked against it. */
   readonly accountData: {

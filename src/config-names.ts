@@ -16,6 +16,7 @@
 export const KEEPER_PREFIXES: readonly string[] = [
   'RPC_', 'CHAIN_', 'KEYSTORE_', 'ADDRESSES_', 'UNISWAP_', 'PERP_', 'AAVE_', 'ORACLE_', 'HEDGE_', 'DELTA_', 'MARGIN_',
   'MAX_', 'MIN_', 'BAND_', 'WW_', 'REBALANCE_', 'REPLACE_', 'TICK_', 'LOG_', 'METRICS_', 'HEALTH_', 'JOURNAL_', 'ALERT_',
+  'PORTFOLIO_',
 ];
 
 /**

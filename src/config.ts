@@ -47,6 +47,8 @@ export interface KeeperConfig {
   /** Path of the devnet's addresses JSON; individual address variables override its entries. */
   readonly addressesFile: string | null;
   readonly addresses: Readonly<PartialAddresses>;
+  /** Path of the portfolio file (keeper.yaml); null = the single-asset portfolio of this environment. */
+  readonly portfolioFile: string | null;
   readonly perpMarketId: bigint;
   readonly venue: HedgeVenueKind;
   readonly policy: Readonly<HedgePolicy>;
@@ -257,6 +259,7 @@ export function loadConfig(env: Env): KeeperConfig {
     secrets,
     addressesFile,
     addresses,
+    portfolioFile: r.string('PORTFOLIO_FILE'),
     perpMarketId: BigInt(r.int('PERP_MARKET_ID', '1', 0, 2 ** 32) ?? 1),
     venue,
     policy,

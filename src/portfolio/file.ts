@@ -1,0 +1,335 @@
+import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
+import type { z } from 'zod';
+import { ConfigError } from '../config-reader.js';
+import type { Address } from '../core/types.js';
+import type {
+  AssetPolicy, AssetSpec, CollateralPolicy, InstrumentSpec, PoolSpec, Portfolio, QuoteSpec, VenueSpec,
+} from './model.js';
+import {
+  NAME_EXPECTED, OPTIONAL_ADDRESS, TOP_LEVEL_KEYS, VENUE_KINDS, aaveVenueSchema, assetPolicySchema, assetSchema, closestName, fixedText, instrumentSchema,
+  isMapping, isName, perpVenueSchema, policySchema, poolSchema, quoteSchema, readYaml, salvageToken, toUnits, unknownKeyMessage,
+} from './schema.js';
+
+/**
+ * `keeper.yaml` -> Portfolio (the layout is documented in keeper.example.yaml). Every problem is
+ * one line `<file>: <key.path>: <message>`; all of them are collected and thrown as one
+ * ConfigError, so a user fixes the file in one pass. Entries are parsed one by one and the
+ * cross-checks only look at entries that parsed, so one mistake is reported once, not again by
+ * everything that refers to it.
+ */
+
+type Path = readonly (string | number)[];
+
+function pathText(path: Path): string {
+  if (path.length === 0) return '(root)';
+  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`)).join('');
+}
+
+class Problems {
+  readonly lines: string[] = [];
+  constructor(private readonly file: string) {}
+  add(path: Path, message: string): void {
+    this.at(pathText(path), message);
+  }
+  /** A problem located by something other than a key path (a YAML line). */
+  at(location: string, message: string): void {
+    this.lines.push(`${this.file}: ${location}: ${message}`);
+  }
+  /** Parse one entry; its problems are added under `path`, null when it did not parse. */
+  entry<T>(schema: z.ZodType<T>, value: unknown, path: Path): T | null {
+    const r = schema.safeParse(value);
+    if (r.success) return r.data;
+    for (const issue of r.error.issues) this.add([...path, ...(issue.path as (string | number)[])], issue.message);
+    return null;
+  }
+  /** Token amount text -> base units; a fraction finer than the token is refused, naming the key. */
+  units(text: string, decimals: number, owner: string, path: Path): bigint | null {
+    const out = toUnits(text, decimals);
+    if (out === null) this.add(path, `${text} has ${text.split('.')[1]?.length ?? 0} decimals; ${owner} has ${decimals}`);
+    return out;
+  }
+  missing(path: Path, what: string, name: string, known: Iterable<string>): void {
+    const list = [...known];
+    const near = closestName(name, list);
+    const hint = near !== null ? `; did you mean ${near}?` : list.length > 0 ? ` (declared: ${list.join(', ')})` : '';
+    this.add(path, `no ${what} "${name}" is declared${hint}`);
+  }
+}
+
+function section(root: Record<string, unknown>, key: string, problems: Problems, required: boolean): [string, unknown][] {
+  const v = root[key];
+  if (v === undefined || v === null) {
+    if (required) problems.add([key], 'required');
+    return [];
+  }
+  if (!isMapping(v)) {
+    problems.add([key], 'expected a mapping');
+    return [];
+  }
+  return Object.entries(v);
+}
+
+interface Parsed {
+  quote: QuoteSpec | null;
+  /** The quote's id as written, even when the rest of the quote is bad (for references). */
+  quoteId: string | null;
+  declaredAssets: Set<string>;
+  assets: Map<string, AssetSpec>;
+  declaredPools: Set<string>;
+  pools: Map<string, PoolSpec>;
+  /** Address and decimals of the quote and each asset by id, whenever those two keys are valid. */
+  tokens: Map<string, { token?: Address; decimals?: number }>;
+}
+
+/** Token amount text of `owner` (an asset or the quote) -> base units; null when its decimals are unknown (already reported). */
+function unitsOf(ctx: Parsed, p: Problems, owner: string, text: string, path: Path): bigint | null {
+  const decimals = ctx.tokens.get(owner)?.decimals;
+  return decimals === undefined ? null : p.units(text, decimals, owner, path);
+}
+
+function parseQuoteAndAssets(root: Record<string, unknown>, p: Problems): Parsed {
+  const q = p.entry(quoteSchema, root['quote'], ['quote']);
+  const rawSymbol = isMapping(root['quote']) ? root['quote']['symbol'] : undefined;
+  const quote: QuoteSpec | null = q && { id: q.symbol, token: q.token, decimals: q.decimals, feed: q.feed };
+  const quoteId = typeof rawSymbol === 'string' ? rawSymbol : null;
+  const out: Parsed = { quote, quoteId, declaredAssets: new Set(), assets: new Map(), declaredPools: new Set(), pools: new Map(), tokens: new Map() };
+  const quoteToken = salvageToken(root['quote']);
+  if (quoteId !== null) out.tokens.set(quoteId, quoteToken);
+  const addresses = new Map<string, string>();
+  if (quoteToken.token) addresses.set(quoteToken.token.toLowerCase(), 'quote.token');
+  let nativeWrapper: string | null = null;
+  const entries = section(root, 'assets', p, true);
+  if (isMapping(root['assets']) && entries.length === 0) p.add(['assets'], 'expected at least one asset');
+  for (const [id, raw] of entries) {
+    if (!isName(id)) {
+      p.add(['assets', id], NAME_EXPECTED);
+      continue;
+    }
+    out.declaredAssets.add(id);
+    if (id === out.quoteId) p.add(['assets', id], `${id} is the quote; an asset cannot share its id`);
+    const token = salvageToken(raw);
+    if (id !== out.quoteId) out.tokens.set(id, token);
+    const seen = token.token && addresses.get(token.token.toLowerCase());
+    if (seen !== undefined) p.add(['assets', id, 'token'], `same token address as ${seen}`);
+    else if (token.token) addresses.set(token.token.toLowerCase(), `assets.${id}.token`);
+    const a = p.entry(assetSchema, raw, ['assets', id]);
+    if (!a) continue;
+    if (a.wrapsNative && nativeWrapper !== null) p.add(['assets', id, 'wrapsNative'], `only one asset can wrap the native coin (${nativeWrapper} does)`);
+    if (a.wrapsNative) nativeWrapper ??= id;
+    out.assets.set(id, { id, token: a.token, decimals: a.decimals, feed: a.feed, heartbeatSec: a.heartbeat, wrapsNative: a.wrapsNative });
+  }
+  parsePools(root, p, out);
+  return out;
+}
+
+function parsePools(root: Record<string, unknown>, p: Problems, out: Parsed): void {
+  const addresses = new Map<string, string>();
+  const tokenOf = (name: string, path: Path): { address: string } | null => {
+    if (name !== out.quoteId && !out.declaredAssets.has(name)) {
+      p.missing(path, 'asset or quote', name, [...out.declaredAssets, ...(out.quoteId ? [out.quoteId] : [])]);
+    }
+    const address = out.tokens.get(name)?.token;
+    return address ? { address } : null;
+  };
+  for (const [id, raw] of section(root, 'pools', p, false)) {
+    if (!isName(id)) {
+      p.add(['pools', id], NAME_EXPECTED);
+      continue;
+    }
+    out.declaredPools.add(id);
+    const pool = p.entry(poolSchema, raw, ['pools', id]);
+    if (!pool) continue;
+    const t0 = tokenOf(pool.token0, ['pools', id, 'token0']);
+    const t1 = tokenOf(pool.token1, ['pools', id, 'token1']);
+    if (pool.token0 === pool.token1) p.add(['pools', id, 'token1'], `same token as token0 (${pool.token0})`);
+    else if (t0 && t1 && t0.address.toLowerCase() > t1.address.toLowerCase()) {
+      p.add(['pools', id, 'token0'], `Uniswap orders a pool's tokens by address: token0 should be ${pool.token1} (${t1.address}) and token1 ${pool.token0} (${t0.address})`);
+    }
+    const seen = addresses.get(pool.address.toLowerCase());
+    if (seen !== undefined) p.add(['pools', id, 'address'], `same pool address as pools.${seen}`);
+    else addresses.set(pool.address.toLowerCase(), id);
+    // A pool with an undeclared token is reported once, here, not again by the swap pools naming it.
+    const known = (t: string) => t === out.quoteId || out.declaredAssets.has(t);
+    if (known(pool.token0) && known(pool.token1)) out.pools.set(id, { id, address: pool.address, token0: pool.token0, token1: pool.token1, fee: pool.fee });
+  }
+}
+
+/**
+ * A venue's collateral bounds. When the quote amounts cannot be converted (the quote is bad, or an
+ * amount is too fine) a problem is already reported and the file is refused, so the zero bounds
+ * returned then never leave this module; the venue is still registered for the checks that follow.
+ */
+function collateral(
+  v: { trigger: bigint; target: bigint; maxTopUp: string; maxTopUpPerDay: string | null },
+  path: Path,
+  ctx: Parsed,
+  p: Problems,
+): CollateralPolicy {
+  if (v.trigger >= v.target) p.add([...path, 'trigger'], `must be below target (${fixedText(v.target, 18)})`);
+  const quote = ctx.quoteId ?? '';
+  const maxTopUp = unitsOf(ctx, p, quote, v.maxTopUp, [...path, 'maxTopUp']);
+  // Default: five full top-ups a day, as MAX_TOPUP_PER_DAY_USDC defaults in the env config.
+  const perDay = v.maxTopUpPerDay === null ? (maxTopUp ?? 0n) * 5n : unitsOf(ctx, p, quote, v.maxTopUpPerDay, [...path, 'maxTopUpPerDay']);
+  return { triggerE18: v.trigger, targetE18: v.target, maxTopUpUnits: maxTopUp ?? 0n, maxTopUpPerDayUnits: perDay ?? 0n };
+}
+
+function parseVenues(root: Record<string, unknown>, p: Problems, ctx: Parsed): { declared: Set<string>; venues: Map<string, VenueSpec> } {
+  const declared = new Set<string>();
+  const venues = new Map<string, VenueSpec>();
+  for (const [id, raw] of section(root, 'venues', p, false)) {
+    if (!isName(id)) {
+      p.add(['venues', id], NAME_EXPECTED);
+      continue;
+    }
+    declared.add(id);
+    const path = ['venues', id];
+    const kind = isMapping(raw) ? raw['kind'] : undefined;
+    if (kind === 'perp') {
+      const v = p.entry(perpVenueSchema, raw, path);
+      if (!v) continue;
+      const byMarket = new Map<bigint, string>();
+      for (const [asset, market] of Object.entries(v.markets)) {
+        if (!ctx.declaredAssets.has(asset)) p.missing([...path, 'markets', asset], 'asset', asset, ctx.declaredAssets);
+        const other = byMarket.get(market);
+        if (other !== undefined) p.add([...path, 'markets', asset], `market ${market} is already ${other}'s`);
+        else byMarket.set(market, asset);
+      }
+      venues.set(id, { kind: 'perp', id, exchange: v.exchange, markets: v.markets, collateral: collateral(v, path, ctx, p) });
+    } else if (kind === 'aave') {
+      const v = p.entry(aaveVenueSchema, raw, path);
+      if (!v) continue;
+      for (const [asset, poolId] of Object.entries(v.swapPools)) {
+        const at = [...path, 'swapPools', asset];
+        if (!ctx.declaredAssets.has(asset)) p.missing(at, 'asset', asset, ctx.declaredAssets);
+        const pool = ctx.pools.get(poolId);
+        const pair = pool ? [pool.token0, pool.token1] : [];
+        if (!ctx.declaredPools.has(poolId)) p.missing(at, 'pool', poolId, ctx.declaredPools);
+        else if (pool && ctx.quoteId !== null && !(pair.includes(asset) && pair.includes(ctx.quoteId))) {
+          p.add(at, `pool ${poolId} trades ${pair.join('/')}, not ${asset} against the quote ${ctx.quoteId}`);
+        }
+      }
+      const { addressesProvider, swapRouter, quoter, swapPools } = v;
+      venues.set(id, { kind: 'aave', id, addressesProvider, swapRouter, quoter, swapPools, collateral: collateral(v, path, ctx, p) });
+    } else {
+      p.add([...path, 'kind'], kind === undefined || kind === null ? `required (${VENUE_KINDS.join(' or ')})` : `expected ${VENUE_KINDS.join(' or ')}`);
+    }
+  }
+  return { declared, venues };
+}
+
+function parseInstruments(root: Record<string, unknown>, p: Problems, ctx: Parsed, v: ReturnType<typeof parseVenues>): { instruments: InstrumentSpec[]; hedged: Map<string, string> } {
+  const raw = root['instruments'] ?? [];
+  const instruments: InstrumentSpec[] = [];
+  /** Hedged asset -> the first instrument that hedges it (for the policy check's message). */
+  const hedged = new Map<string, string>();
+  if (!Array.isArray(raw)) {
+    p.add(['instruments'], 'expected a list');
+    return { instruments, hedged };
+  }
+  const ids = new Map<string, number>();
+  raw.forEach((entry: unknown, i) => {
+    const path = ['instruments', i];
+    const it = p.entry(instrumentSchema, entry, path);
+    if (!it) return;
+    if (!v.declared.has(it.venue)) p.missing([...path, 'venue'], 'venue', it.venue, v.declared);
+    if (it.asset === ctx.quoteId) p.add([...path, 'asset'], `${it.asset} is the quote; the quote is never hedged`);
+    else if (!ctx.declaredAssets.has(it.asset)) p.missing([...path, 'asset'], 'asset', it.asset, ctx.declaredAssets);
+    else if (!hedged.has(it.asset)) hedged.set(it.asset, pathText(path));
+    const venue = v.venues.get(it.venue);
+    if (venue?.kind === 'perp' && ctx.declaredAssets.has(it.asset) && venue.markets[it.asset] === undefined) {
+      p.add([...path, 'asset'], `venue ${it.venue} has no market for ${it.asset} (add venues.${it.venue}.markets.${it.asset})`);
+    }
+    if (venue?.kind === 'aave' && ctx.declaredAssets.has(it.asset) && venue.swapPools[it.asset] === undefined) {
+      p.add([...path, 'asset'], `venue ${it.venue} has no swap pool for ${it.asset} (add venues.${it.venue}.swapPools.${it.asset})`);
+    }
+    const id = it.id ?? `${it.venue}:${it.asset}`;
+    const other = ids.get(id);
+    if (other !== undefined) p.add([...path, it.id === null ? 'venue' : 'id'], `instrument id ${id} is already instruments[${other}]'s${it.id === null ? ' (give one of them an id)' : ''}`);
+    else ids.set(id, i);
+    const maxSize = it.maxSize === null || it.asset === ctx.quoteId ? null : unitsOf(ctx, p, it.asset, it.maxSize, [...path, 'maxSize']);
+    instruments.push({ id, venue: it.venue, asset: it.asset, priority: it.priority, weight: it.weight, maxSizeUnits: maxSize });
+  });
+  return { instruments, hedged };
+}
+
+function parseAssetPolicies(raw: unknown, p: Problems, ctx: Parsed, hedged: Map<string, string>): Record<string, AssetPolicy> {
+  const out: Record<string, AssetPolicy> = {};
+  const path = ['policy', 'assets'];
+  const entries = raw === undefined || raw === null ? [] : isMapping(raw) ? Object.entries(raw) : null;
+  if (entries === null) p.add(path, 'expected a mapping');
+  for (const [id, entry] of entries ?? []) {
+    if (!ctx.declaredAssets.has(id)) {
+      p.missing([...path, id], 'asset', id, ctx.declaredAssets);
+      continue;
+    }
+    const a = p.entry(assetPolicySchema, entry, [...path, id]);
+    if (!a) continue;
+    const u = (key: 'band' | 'minTrade' | 'maxTrade') => unitsOf(ctx, p, id, a[key], [...path, id, key]);
+    const [band, minTrade, maxTrade] = [u('band'), u('minTrade'), u('maxTrade')];
+    if (minTrade !== null && maxTrade !== null && minTrade > maxTrade) p.add([...path, id, 'minTrade'], `must be <= maxTrade (${a.maxTrade})`);
+    if (band === 0n && a.bandPct === 0n) p.add([...path, id, 'band'], 'the band must be > 0: band and bandPct cannot both be 0');
+    if (band === null || minTrade === null || maxTrade === null) continue;
+    out[id] = {
+      hedgeRatioE18: a.hedgeRatio, bandUnits: band, bandPctE18: a.bandPct, hysteresisE18: a.hysteresis,
+      minTradeUnits: minTrade, maxTradeUnits: maxTrade, maxNotionalPerDayUsdE8: a.maxNotionalPerDayUsd,
+    };
+  }
+  const declared = new Set((entries ?? []).map(([id]) => id));
+  for (const [asset, by] of hedged) {
+    if (!declared.has(asset) && entries !== null) p.add([...path, asset], `required: ${by} hedges ${asset} (band, minTrade and maxTrade in ${asset} units)`);
+  }
+  return out;
+}
+
+/** Portfolios are shared by every part of the keeper: frozen all the way down. */
+export function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}
+
+/** Parse the text of a portfolio file; `fileLabel` starts every problem line (the file's base name). */
+export function parsePortfolioYaml(text: string, fileLabel: string): Portfolio {
+  const p = new Problems(fileLabel);
+  const { value: root, errors } = readYaml(text);
+  for (const e of errors) p.at(e.line === null ? '(yaml)' : `line ${e.line}`, e.message);
+  if (p.lines.length > 0) throw new ConfigError(p.lines);
+  if (!isMapping(root)) {
+    p.add([], root === undefined || root === null ? 'the file is empty (expected a mapping with quote and assets)' : 'expected a mapping');
+    throw new ConfigError(p.lines);
+  }
+  for (const key of Object.keys(root)) {
+    if (!(TOP_LEVEL_KEYS as readonly string[]).includes(key)) p.add([key], unknownKeyMessage(key, TOP_LEVEL_KEYS));
+  }
+  const positionManager = p.entry(OPTIONAL_ADDRESS, root['positionManager'], ['positionManager']);
+  const ctx = parseQuoteAndAssets(root, p);
+  const venues = parseVenues(root, p, ctx);
+  const { instruments, hedged } = parseInstruments(root, p, ctx, venues);
+  const policy = p.entry(policySchema, root['policy'] ?? {}, ['policy']);
+  const policyAssets = parseAssetPolicies(isMapping(root['policy']) ? root['policy']['assets'] : undefined, p, ctx, hedged);
+  if (p.lines.length > 0 || !ctx.quote || !policy) throw new ConfigError(p.lines);
+  return deepFreeze({
+    ...(positionManager ? { positionManager } : {}),
+    quote: ctx.quote,
+    assets: [...ctx.assets.values()],
+    pools: [...ctx.pools.values()],
+    venues: [...venues.venues.values()],
+    instruments,
+    policy: { assets: policyAssets, cooldownSec: policy.cooldown, maxSlippageBps: policy.maxSlippageBps, includeNative: policy.includeNative },
+  });
+}
+
+/** Read and parse the portfolio file at `path` (PORTFOLIO_FILE). */
+export function loadPortfolioFile(path: string): Portfolio {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? String(e);
+    throw new ConfigError([`${basename(path)}: (file): cannot read ${path} (${code})`]);
+  }
+  return parsePortfolioYaml(text, basename(path));
+}

@@ -3,13 +3,14 @@
  * price feeds. Order and gotchas: /work/shared/notes/aave-v3-devnet.md (G1: the Pool proxy must exist
  * before the configurator proxy; token impls take the Pool PROXY; ACL admin before ACLManager).
  */
-import { encodeFunctionData, parseUnits, zeroAddress, type Abi, type Account, type Address, type Hex } from 'viem';
+import { encodeFunctionData, getAddress, parseAbi, parseUnits, sliceHex, zeroAddress, type Abi, type Account, type Address, type Hex } from 'viem';
 import {
   createAaveTxPipeline,
   aaveAclManagerAbi,
   aaveConfiguratorAbi,
   aaveDataProviderAbi,
   aaveMockTokenAbi,
+  aaveOracleAbi,
   aavePoolAbi,
   aaveProviderAbi,
   type AaveClients,
@@ -56,6 +57,10 @@ export interface AaveAddresses {
   stableDebtWeth: Address;
   /** Linked logic libraries by name (SupplyLogic, BorrowLogic, ...). */
   libraries: Record<string, Address>;
+  /** The WBTC reserve's tokens, listed after the market (see `listAaveReserve`). */
+  aWbtc?: Address;
+  variableDebtWbtc?: Address;
+  stableDebtWbtc?: Address;
 }
 
 export interface AaveReserveRisk {
@@ -69,9 +74,11 @@ export interface AaveReserveRisk {
 }
 
 /** The devnet market's risk parameters (the one place they are stated). */
-export const AAVE_DEVNET_RISK: Readonly<Record<'usdc' | 'weth', AaveReserveRisk>> = {
+export const AAVE_DEVNET_RISK: Readonly<Record<'usdc' | 'weth' | 'wbtc', AaveReserveRisk>> = {
   usdc: { ltvBps: 7700n, liquidationThresholdBps: 8000n, liquidationBonusBps: 10500n, reserveFactorBps: 1000n, liquidationProtocolFeeBps: 1000n, borrowingEnabled: true },
   weth: { ltvBps: 8000n, liquidationThresholdBps: 8250n, liquidationBonusBps: 10500n, reserveFactorBps: 1500n, liquidationProtocolFeeBps: 1000n, borrowingEnabled: true },
+  // Aave V3 mainnet's WBTC (73% / 78%, 5% bonus, 20% reserve factor).
+  wbtc: { ltvBps: 7300n, liquidationThresholdBps: 7800n, liquidationBonusBps: 10500n, reserveFactorBps: 2000n, liquidationProtocolFeeBps: 1000n, borrowingEnabled: true },
 };
 
 const ray = (x: string): bigint => parseUnits(x, 27);
@@ -229,4 +236,75 @@ export async function seedAaveLiquidity(clients: AaveClients, opts: SeedAaveOpti
     const supply = encodeFunctionData({ abi: aavePoolAbi, functionName: 'supply', args: [asset, amount, supplierAddress, 0] });
     await write(opts.supplier, opts.aave.pool, supply, 'supply');
   }
+}
+
+/** Configurator setters outside `aaveConfiguratorAbi` (caps are in whole tokens; 0 = unlimited). */
+const aaveCapsAbi = parseAbi([
+  'function setSupplyCap(address asset, uint256 newSupplyCap)',
+  'function setBorrowCap(address asset, uint256 newBorrowCap)',
+]);
+
+/** EIP-1967 implementation slot: Aave's token proxies keep their impl there. */
+const IMPLEMENTATION_SLOT = '0x360894a13ba1a3210667c828492db98dca3e2076cc3735a920a3ca505d382bbc';
+
+export interface AaveListingOptions {
+  aave: Pick<AaveAddresses, 'pool' | 'poolConfigurator' | 'oracle' | 'dataProvider' | 'aWeth' | 'stableDebtWeth' | 'variableDebtWeth'>;
+  asset: Address;
+  symbol: string;
+  /** Chainlink-compatible USD feed, 8 decimals. */
+  feed: Address;
+  rateStrategy: Address;
+  risk: AaveReserveRisk;
+  supplyCapTokens: bigint;
+  borrowCapTokens: bigint;
+  treasury: Address;
+}
+
+export interface AaveReserveTokens {
+  aToken: Address;
+  stableDebtToken: Address;
+  variableDebtToken: Address;
+}
+
+async function implementationOf(clients: AaveClients, proxy: Address): Promise<Address> {
+  const word = await clients.publicClient.getStorageAt({ address: proxy, slot: IMPLEMENTATION_SLOT });
+  if (!word || BigInt(word) === 0n) throw new Error(`listAaveReserve: ${proxy} has no EIP-1967 implementation`);
+  return getAddress(sliceHex(word, 12));
+}
+
+/**
+ * List one more reserve on a deployed market, as governance does on mainnet: oracle source first,
+ * then initReserves (reusing the market's token impls, read from the WETH reserve's proxies),
+ * risk parameters and caps. The caller is pool admin.
+ */
+export async function listAaveReserve(clients: AaveClients, o: AaveListingOptions): Promise<AaveReserveTokens> {
+  const [aToken, stableDebt, variableDebt] = await Promise.all(
+    [o.aave.aWeth, o.aave.stableDebtWeth, o.aave.variableDebtWeth].map((proxy) => implementationOf(clients, proxy)),
+  );
+  const decimals = (await clients.publicClient.readContract({ address: o.asset, abi: aaveMockTokenAbi, functionName: 'decimals' })) as number;
+  const tx = await createAaveTxPipeline(clients);
+  await tx.call('setAssetSources', o.aave.oracle, encodeFunctionData({ abi: aaveOracleAbi, functionName: 'setAssetSources', args: [[o.asset], [o.feed]] }));
+  const input = reserveInput(o.symbol, o.asset, decimals, o.rateStrategy, { aToken: aToken!, stableDebt: stableDebt!, variableDebt: variableDebt! }, o.treasury);
+  await tx.call('initReserves', o.aave.poolConfigurator, encodeFunctionData({ abi: aaveConfiguratorAbi, functionName: 'initReserves', args: [[input]] }));
+  await configureReserve(tx, o.aave.poolConfigurator, o.asset, o.risk);
+  await tx.call('setSupplyCap', o.aave.poolConfigurator, encodeFunctionData({ abi: aaveCapsAbi, functionName: 'setSupplyCap', args: [o.asset, o.supplyCapTokens] }));
+  await tx.call('setBorrowCap', o.aave.poolConfigurator, encodeFunctionData({ abi: aaveCapsAbi, functionName: 'setBorrowCap', args: [o.asset, o.borrowCapTokens] }));
+  await tx.flush();
+  const tokens = (await clients.publicClient.readContract({
+    address: o.aave.dataProvider,
+    abi: aaveDataProviderAbi,
+    functionName: 'getReserveTokensAddresses',
+    args: [o.asset],
+  })) as readonly [Address, Address, Address];
+  return { aToken: tokens[0], stableDebtToken: tokens[1], variableDebtToken: tokens[2] };
+}
+
+/** Mint `amount` of a mock token (anyone may mint Aave's MintableERC20) to the supplier and supply it. */
+export async function supplyMintedToAave(clients: AaveClients, o: { pool: Address; asset: Address; amount: bigint }): Promise<void> {
+  const me = clients.walletClient.account.address;
+  const tx = await createAaveTxPipeline(clients);
+  await tx.call('mint', o.asset, encodeFunctionData({ abi: aaveMockTokenAbi, functionName: 'mint', args: [me, o.amount] }));
+  await tx.call('approve', o.asset, encodeFunctionData({ abi: aaveMockTokenAbi, functionName: 'approve', args: [o.pool, o.amount] }));
+  await tx.call('supply', o.pool, encodeFunctionData({ abi: aavePoolAbi, functionName: 'supply', args: [o.asset, o.amount, me, 0] }));
+  await tx.flush();
 }

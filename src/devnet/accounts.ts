@@ -29,6 +29,11 @@ export const DEVNET_ROLES = {
   liquidator: 3,
   /** The demo portfolio hedged on Aave V3 (WETH borrow against USDC). */
   aaveDemo: 4,
+  /**
+   * The multi-asset demo portfolio (WETH, WBTC, USDC; LPs in WETH/USDC and WBTC/WETH) hedged on
+   * both venues at once: ETH on the perp exchange and Aave, BTC on Aave.
+   */
+  portfolioDemo: 5,
 } as const;
 
 export type DevnetRole = keyof typeof DEVNET_ROLES;

@@ -8,6 +8,7 @@ import { devnetAccount, type DevnetRole } from './accounts.js';
 import { deployAaveV3, seedAaveLiquidity, type AaveAddresses } from './aave.js';
 import { aavePoolAbi } from './aave-artifacts.js';
 import { deployCoreContracts } from './deploy-core.js';
+import { deployPortfolio, type PoolRef } from './deploy-portfolio.js';
 import {
   createAndSeedPool,
   deployUniswapV3,
@@ -35,7 +36,16 @@ export interface DevnetAddresses {
   demo: {
     perp: { account: Address; lpTokenId: string };
     aave: { account: Address; lpTokenId: string };
+    /** The multi-asset demo (WETH, WBTC, USDC; ETH hedged on the perp and Aave, BTC on Aave). */
+    portfolio: { account: Address; lpTokenIds: string[] };
   };
+  /** WBTC, 8 decimals (Aave's MintableERC20: anyone may mint on the devnet). */
+  wbtc: Address;
+  btcUsdFeed: Address;
+  /** The BTC-USD market on `perp` (decimal string). */
+  perpBtcMarketId: string;
+  /** Every pool, by pair; `wethUsdc` is `uniswap.pool`. */
+  pools: { wethUsdc: PoolRef; wbtcUsdc: PoolRef; wethWbtc: PoolRef };
 }
 
 export const DEVNET_ETH_PRICE_E8 = 2_000n * 10n ** 8n;
@@ -199,7 +209,23 @@ export async function deployDevnet(rpcUrl: string): Promise<DevnetAddresses> {
   const aaveSpot = await fundDemoSpot(aaveDemo, deployer, spotAddrs);
   await openAaveHedge(aaveDemo, { ...spotAddrs, aave }, aaveSpot.spotWethWei);
 
-  const roles = ['deployer', 'perpDemo', 'marketMaker', 'liquidator', 'aaveDemo'] as const;
+  // Everything the devnet had before the multi-asset portfolio is above this line: what follows
+  // only adds (new contracts, new accounts' state), so earlier addresses and nonces never move.
+  const portfolio = await deployPortfolio(
+    { deployer, maker, demo: clientsFor(rpcUrl, 'portfolioDemo') },
+    {
+      weth: core.weth,
+      usdc: core.usdc,
+      perp: core.perp,
+      perpMarketId: core.perpMarketId,
+      ethPriceE8: DEVNET_ETH_PRICE_E8,
+      uniswap: { ...uni, pool, fee: DEVNET_POOL_FEE },
+      aave,
+      treasury: devnetAccount('deployer').address,
+    },
+  );
+
+  const roles = ['deployer', 'perpDemo', 'marketMaker', 'liquidator', 'aaveDemo', 'portfolioDemo'] as const;
   return {
     chainId: 31337,
     usdc: core.usdc,
@@ -209,19 +235,32 @@ export async function deployDevnet(rpcUrl: string): Promise<DevnetAddresses> {
     perp: core.perp,
     perpMarketId: core.perpMarketId.toString(),
     uniswap: { ...uni, pool, fee: DEVNET_POOL_FEE },
-    aave,
+    aave: {
+      ...aave,
+      aWbtc: portfolio.aaveWbtc.aToken,
+      variableDebtWbtc: portfolio.aaveWbtc.variableDebtToken,
+      stableDebtWbtc: portfolio.aaveWbtc.stableDebtToken,
+    },
     accounts: Object.fromEntries(roles.map((r) => [r, devnetAccount(r).address])) as Record<DevnetRole, Address>,
     demo: {
       perp: { account: devnetAccount('perpDemo').address, lpTokenId: perpSpot.tokenId.toString() },
       aave: { account: devnetAccount('aaveDemo').address, lpTokenId: aaveSpot.tokenId.toString() },
+      portfolio: { account: portfolio.portfolio.account, lpTokenIds: portfolio.portfolio.lpTokenIds.map(String) },
     },
+    wbtc: portfolio.wbtc,
+    btcUsdFeed: portfolio.btcUsdFeed,
+    perpBtcMarketId: portfolio.perpBtcMarketId.toString(),
+    pools: portfolio.pools,
   };
 }
 
 /** Re-stamp the feeds at their current answers, so a dump loaded later is not stale. */
-export async function refreshFeeds(rpcUrl: string, a: Pick<DevnetAddresses, 'ethUsdFeed' | 'usdcUsdFeed'>): Promise<void> {
+export async function refreshFeeds(
+  rpcUrl: string,
+  a: Pick<DevnetAddresses, 'ethUsdFeed' | 'usdcUsdFeed'> & Partial<Pick<DevnetAddresses, 'btcUsdFeed'>>,
+): Promise<void> {
   const deployer = clientsFor(rpcUrl, 'deployer');
-  for (const feed of [a.ethUsdFeed, a.usdcUsdFeed]) {
+  for (const feed of [a.ethUsdFeed, a.usdcUsdFeed, ...(a.btcUsdFeed ? [a.btcUsdFeed] : [])]) {
     const answer = await deployer.publicClient.readContract({ address: feed, abi: priceFeedAbi, functionName: 'latestAnswer' });
     await confirm(deployer, deployer.walletClient.writeContract({ address: feed, abi: priceFeedAbi, functionName: 'setPrice', args: [answer] }), 'feed refresh');
   }

@@ -14,6 +14,8 @@ import { devnetAccount } from './accounts.js';
 import type { DevnetAddresses } from './deploy.js';
 import { scriptedPath, type PricePath } from './price-path.js';
 import { arbitragePoolToPrice, devnetTokenAbi, poolTokens, readPoolState, type ArbitrageResult } from './uniswap.js';
+import { arbitragePairToPrice, pairPriceE8, type TokenPair } from './uniswap.js';
+import { btcInEthE8, wbtcUsdcPair, wbtcWethPair } from './deploy-portfolio.js';
 import { confirm } from './confirm.js';
 
 export interface MarketStep {
@@ -27,6 +29,12 @@ export interface MarketStep {
   arbitrage: ArbitrageResult['status'] | 'off';
   /** The market maker's inventory had to be refilled during this step. */
   toppedUp: boolean;
+  /** With a `btcPath`: what the BTC/USD feed now answers. */
+  btcPriceE8?: bigint;
+  /** With a `btcPath`: the WBTC/USDC pool's price after the step. */
+  btcPoolPriceE8?: bigint;
+  /** With a `btcPath`: the worse of the WBTC/USDC and WETH/WBTC arbitrages (`off` without arbitrage). */
+  btcArbitrage?: ArbitrageResult['status'] | 'off';
 }
 
 export interface MarketDriverOptions {
@@ -39,6 +47,12 @@ export interface MarketDriverOptions {
   stepLogLevel?: 'debug' | 'info';
   /** Receipt polling of the viem clients (default 20 ms: anvil mines instantly). */
   pollingIntervalMs?: number;
+  /**
+   * BTC/USD prices, taken in lockstep with `path` (e.g. `createCorrelatedGbmPaths`): each step
+   * also sets the BTC feed and, with arbitrage on, moves the WBTC/USDC pool to it and the
+   * WETH/WBTC pool to BTC/ETH. Omitted: ETH only, exactly as before the devnet had BTC.
+   */
+  btcPath?: PricePath;
 }
 
 export interface MarketDriver {
@@ -66,6 +80,8 @@ const INVENTORY = {
   gasTargetWei: parseEther('1000000'),
 } as const;
 const MAX_ARBITRAGE_ATTEMPTS = 3;
+/** WBTC on hand for the BTC pools (20M USD a side WBTC/USDC: -30% costs about 65 WBTC). */
+const WBTC_INVENTORY = { floorUnits: 100n * 10n ** 8n, targetUnits: 400n * 10n ** 8n } as const;
 
 
 /**
@@ -119,6 +135,25 @@ function createInventory(rpcUrl: string, a: DevnetAddresses, owner: Clients, own
       if (work.length > 0) logger?.info({ event: 'market.inventory_topped_up', usdcUnits: usdc, wethWei: weth }, 'market.inventory_topped_up');
       return work.length > 0;
     },
+    /** BTC steps only: refill WBTC below its floor (the maker mints it: anyone may mint the devnet WBTC). */
+    async ensureWbtcFloor(): Promise<boolean> {
+      if (!a.wbtc) return false;
+      const wbtc = await balanceOf(a.wbtc);
+      if (wbtc >= WBTC_INVENTORY.floorUnits) return false;
+      await this.refillToken(a.wbtc);
+      return true;
+    },
+    /** A BTC pool's swap ran dry: add a full target of whichever token it was selling. */
+    async refillToken(token: Address): Promise<void> {
+      const is = (t: Address | undefined) => t !== undefined && t.toLowerCase() === token.toLowerCase();
+      if (is(a.weth)) await addWeth(INVENTORY.weth.targetWei);
+      else if (is(a.usdc)) await addUsdc(INVENTORY.usdc.targetUnits);
+      else if (is(a.wbtc)) {
+        const args = [makerAddress, WBTC_INVENTORY.targetUnits] as const;
+        await confirm(maker, maker.walletClient.writeContract({ address: token, abi: devnetTokenAbi, functionName: 'mint', args }), 'WBTC mint');
+      } else throw new Error(`market driver: no inventory for token ${token}`);
+      logger?.info({ event: 'market.inventory_refilled', token }, 'market.inventory_refilled');
+    },
     /** The swap ran dry: add a full target of the token it was selling. */
     async refill(sellingWeth: boolean): Promise<void> {
       if (sellingWeth) await addWeth(INVENTORY.weth.targetWei);
@@ -141,6 +176,7 @@ export function createMarketDriver(opts: MarketDriverOptions): MarketDriver {
 
   // One price of lookahead, so `done` is known before a step is attempted.
   let upcoming = opts.path.next();
+  const btc = opts.btcPath ? createBtcLeg(opts.btcPath) : undefined;
   let steps = 0;
   const serialSteps = createSerialQueue();
 
@@ -165,11 +201,58 @@ export function createMarketDriver(opts: MarketDriverOptions): MarketDriver {
     return priceE8FromSqrtPriceX96(state.sqrtPriceX96, baseIsToken0);
   }
 
+  /** The BTC side of a step: its path, feed and the two BTC pools (ETH's inventory is shared). */
+  function createBtcLeg(path: PricePath) {
+    const { wbtc, btcUsdFeed, pools } = a;
+    if (!wbtc || !btcUsdFeed || !pools) throw new Error('market driver: btcPath needs a devnet with WBTC (wbtc, btcUsdFeed, pools)');
+    const legs: { pool: Address; pair: TokenPair; target: (btcE8: bigint, ethE8: bigint) => bigint }[] = [
+      { pool: pools.wbtcUsdc.address, pair: wbtcUsdcPair({ wbtc, usdc: a.usdc }), target: (b) => b },
+      { pool: pools.wethWbtc.address, pair: wbtcWethPair({ wbtc, weth: a.weth }), target: btcInEthE8 },
+    ];
+    let next = path.next();
+    const readPoolPrice = async () => pairPriceE8(legs[0]!.pair, (await readPoolState(maker.publicClient, legs[0]!.pool)).sqrtPriceX96);
+    return {
+      done: () => next.done === true,
+      take(): bigint {
+        if (next.done) throw new Error('market driver: the BTC price path has ended');
+        const priceE8 = next.value;
+        next = path.next();
+        if (priceE8 <= 0n) throw new RangeError(`market driver: BTC price path yielded ${priceE8}`);
+        return priceE8;
+      },
+      async setFeed(priceE8: bigint): Promise<void> {
+        const sent = ownerSend(() => owner.walletClient.writeContract({ address: btcUsdFeed, abi: priceFeedAbi, functionName: 'setPrice', args: [priceE8] }));
+        await confirm(owner, sent, 'BTC feed setPrice');
+      },
+      /** After the ETH pool (same signer): WBTC/USDC to the BTC price, then WETH/WBTC to BTC/ETH. */
+      async movePools(btcE8: bigint, ethE8: bigint): Promise<{ status: ArbitrageResult['status']; toppedUp: boolean; poolPriceE8: bigint }> {
+        let toppedUp = await inventory.ensureWbtcFloor();
+        let worst: ArbitrageResult['status'] = 'at-target';
+        for (const leg of legs) {
+          const targetPriceE8 = leg.target(btcE8, ethE8);
+          for (let attempt = 1; ; attempt++) {
+            const r = await arbitragePairToPrice(maker, { pool: leg.pool, swapRouter: a.uniswap.swapRouter, pair: leg.pair, targetPriceE8 });
+            if (r.status === 'at-target' || attempt >= MAX_ARBITRAGE_ATTEMPTS) {
+              if (r.status !== 'at-target') worst = r.status;
+              break;
+            }
+            // Selling the base (WBTC) pushes the pair's price down.
+            await inventory.refillToken(targetPriceE8 < r.priceAfterE8 ? leg.pair.base : leg.pair.quote);
+            toppedUp = true;
+          }
+        }
+        return { status: worst, toppedUp, poolPriceE8: await readPoolPrice() };
+      },
+      readPoolPrice,
+    };
+  }
+
   async function stepNow(): Promise<MarketStep> {
     if (upcoming.done) throw new Error('market driver: the price path has ended');
     const priceE8 = upcoming.value;
     upcoming = opts.path.next(); // before the check: a bad price is skipped, not retried forever
     if (priceE8 <= 0n) throw new RangeError(`market driver: price path yielded ${priceE8}`);
+    if (btc) return stepWithBtc(btc, priceE8);
     const t0 = performance.now();
     // Different signers, so the feed update and the swap can land in the same block. allSettled:
     // a failed half must not leave the other still sending while the next step starts.
@@ -186,10 +269,39 @@ export function createMarketDriver(opts: MarketDriverOptions): MarketDriver {
     return result;
   }
 
+  /** `stepNow` with BTC: both feeds (deployer) alongside the three pools in turn (market maker). */
+  async function stepWithBtc(leg: NonNullable<typeof btc>, priceE8: bigint): Promise<MarketStep> {
+    const btcE8 = leg.take();
+    const t0 = performance.now();
+    const off = (poolPriceE8: bigint) => ({ status: 'off' as const, toppedUp: false, poolPriceE8 });
+    const pools = async () => {
+      const eth = opts.arbitrage ? await movePool(priceE8) : off(await readPoolPriceE8());
+      const btcPool = opts.arbitrage ? await leg.movePools(btcE8, priceE8) : off(await leg.readPoolPrice());
+      return { eth, btcPool };
+    };
+    const settled = await Promise.allSettled([setFeed(priceE8), leg.setFeed(btcE8), pools()]);
+    for (const r of settled) if (r.status === 'rejected') throw r.reason;
+    const { eth, btcPool } = (settled[2] as PromiseFulfilledResult<Awaited<ReturnType<typeof pools>>>).value;
+    steps++;
+    const result: MarketStep = {
+      step: steps,
+      priceE8,
+      poolPriceE8: eth.poolPriceE8,
+      arbitrage: eth.status,
+      toppedUp: eth.toppedUp || btcPool.toppedUp,
+      btcPriceE8: btcE8,
+      btcPoolPriceE8: btcPool.poolPriceE8,
+      btcArbitrage: btcPool.status,
+    };
+    opts.logger?.[opts.stepLogLevel ?? 'debug']({ event: 'market.step', ...result, ms: Math.round(performance.now() - t0) }, 'market.step');
+    return result;
+  }
+
   // Steps never overlap, whether they come from the loop or from direct calls.
   const step = (): Promise<MarketStep> => serialSteps(stepNow);
 
-  const loop = createLoop(step, () => upcoming.done === true, opts.logger);
+  const pathDone = () => upcoming.done === true || btc?.done() === true;
+  const loop = createLoop(step, pathDone, opts.logger);
   return {
     step,
     start: loop.start,
@@ -198,7 +310,7 @@ export function createMarketDriver(opts: MarketDriverOptions): MarketDriver {
       return loop.running();
     },
     get done() {
-      return upcoming.done === true;
+      return pathDone();
     },
     get steps() {
       return steps;

@@ -168,3 +168,74 @@ export function scriptThenGbm(legs: readonly ScriptedLeg[], gbm: GbmOptions): Ge
   paths.push(createGbmPath({ ...gbm, startPriceE8: fromE8 }));
   return concatPaths(...paths);
 }
+
+/** One leg of a correlated pair: its own start, volatility and drift (annualized). */
+export interface CorrelatedLeg {
+  startPriceE8: bigint;
+  volAnnual: number;
+  driftAnnual: number;
+}
+
+export interface CorrelatedGbmOptions {
+  seed: number;
+  stepSec: number;
+  /** Correlation of the two legs' log returns, in [-1, 1] (ETH/BTC hourly is about 0.8). */
+  correlation: number;
+  eth: CorrelatedLeg;
+  btc: CorrelatedLeg;
+}
+
+/** Two paths that must be consumed in lockstep (the market driver's ETH and BTC feeds). */
+export interface PairedPaths {
+  eth: Generator<bigint, never, undefined>;
+  btc: Generator<bigint, never, undefined>;
+}
+
+/**
+ * Split one endless generator of pairs into two iterators. Either may run ahead of the other:
+ * the pairs it pulled wait in the other's queue, so the two stay aligned step for step.
+ */
+function splitPairs(source: Iterator<readonly [bigint, bigint]>): PairedPaths {
+  const queues: [bigint[], bigint[]] = [[], []];
+  function* leg(i: 0 | 1): Generator<bigint, never, undefined> {
+    for (;;) {
+      if (queues[i].length === 0) {
+        const r = source.next();
+        if (r.done) throw new Error('paired price path ended');
+        queues[0].push(r.value[0]);
+        queues[1].push(r.value[1]);
+      }
+      yield queues[i].shift()!;
+    }
+  }
+  return { eth: leg(0), btc: leg(1) };
+}
+
+/**
+ * Seeded GBMs for ETH and BTC with correlated shocks: z_btc = rho z_eth + sqrt(1 - rho^2) z.
+ * Same seed, same prices; each leg alone is the GBM of `createGbmPath` (without jumps).
+ */
+export function createCorrelatedGbmPaths(o: CorrelatedGbmOptions): PairedPaths {
+  if (!(o.correlation >= -1 && o.correlation <= 1)) throw new RangeError('correlation must be in [-1, 1]');
+  for (const leg of [o.eth, o.btc]) validateGbm({ ...leg, seed: o.seed, stepSec: o.stepSec });
+  return splitPairs(correlatedSteps(o));
+}
+
+function* correlatedSteps(o: CorrelatedGbmOptions): Generator<readonly [bigint, bigint], never, undefined> {
+  const rng = createRng(o.seed);
+  const dt = o.stepSec / SECONDS_PER_YEAR;
+  const legs = [o.eth, o.btc].map((l) => ({
+    drift: (l.driftAnnual - (l.volAnnual * l.volAnnual) / 2) * dt,
+    diffusion: l.volAnnual * Math.sqrt(dt),
+    log: Math.log(Number(l.startPriceE8)), // a price, not an amount: a float is fine here
+  }));
+  const [eth, btc] = legs as [(typeof legs)[0], (typeof legs)[0]];
+  const rest = Math.sqrt(1 - o.correlation * o.correlation);
+  for (;;) {
+    const z1 = rng.normal();
+    const z2 = o.correlation * z1 + rest * rng.normal();
+    eth.log += eth.drift + eth.diffusion * z1;
+    btc.log += btc.drift + btc.diffusion * z2;
+    yield [toPriceE8(Math.exp(eth.log)), toPriceE8(Math.exp(btc.log))] as const;
+  }
+}

@@ -62,6 +62,7 @@ const ROLE_NOTES: Record<DevnetRole, string> = {
   marketMaker: 'pool arbitrage and Aave WETH supply',
   liquidator: 'liquidates under-margined accounts',
   aaveDemo: 'demo portfolio hedged on Aave V3',
+  portfolioDemo: 'multi-asset demo (ETH hedged on perp + Aave, BTC on Aave)',
 };
 
 /** Human summary: addresses, demo accounts with anvil's public test keys, the RPC URL. */

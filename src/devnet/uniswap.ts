@@ -169,17 +169,80 @@ export interface MintedLp {
 
 /** Mint an LP NFT from the wallet account's WETH and USDC; the tokenId comes from the IncreaseLiquidity event. */
 export async function mintLpPosition(clients: DevnetClients, p: MintLpParams): Promise<MintedLp> {
-  const { token0, token1, baseIsToken0 } = poolTokens(p.weth, p.usdc);
-  await ensureAllowance(clients, p.weth, p.positionManager, p.amountWethWei);
-  await ensureAllowance(clients, p.usdc, p.positionManager, p.amountUsdcUnits);
+  const lp = await mintPairLp(clients, {
+    ...p,
+    pair: wethUsdcPair(p.weth, p.usdc),
+    fee: p.fee ?? 500,
+    amountBase: p.amountWethWei,
+    amountQuote: p.amountUsdcUnits,
+  });
+  return { tokenId: lp.tokenId, liquidity: lp.liquidity, amountWethWei: lp.amountBase, amountUsdcUnits: lp.amountQuote };
+}
+
+/**
+ * A pool's two tokens as base and quote: prices are quote per base with 8 decimals (like a feed),
+ * whatever the address order; each token's decimals convert them to the pool's raw ratio.
+ */
+export interface TokenPair {
+  base: Address;
+  quote: Address;
+  baseDecimals: number;
+  quoteDecimals: number;
+}
+
+/** The devnet's first pair: WETH (18) priced in USDC (6). */
+export function wethUsdcPair(weth: Address, usdc: Address): TokenPair {
+  return { base: weth, quote: usdc, baseDecimals: 18, quoteDecimals: 6 };
+}
+
+/** Token order of a pair's pool: the lower address is token0. */
+export function pairOrder(pair: TokenPair): { token0: Address; token1: Address; baseIsToken0: boolean } {
+  const { token0, token1, baseIsToken0 } = poolTokens(pair.base, pair.quote);
+  return { token0, token1, baseIsToken0 };
+}
+
+/** sqrtPriceX96 of a pair's pool at `priceE8` (quote per base). */
+export function pairSqrtPriceX96(pair: TokenPair, priceE8: bigint): bigint {
+  return sqrtPriceX96FromPriceE8(priceE8, pairOrder(pair).baseIsToken0, pair.baseDecimals, pair.quoteDecimals);
+}
+
+/** A pair's price (quote per base, E8) from its pool's sqrtPriceX96. */
+export function pairPriceE8(pair: TokenPair, sqrtPriceX96: bigint): bigint {
+  return priceE8FromSqrtPriceX96(sqrtPriceX96, pairOrder(pair).baseIsToken0, pair.baseDecimals, pair.quoteDecimals);
+}
+
+export interface MintPairLpParams {
+  positionManager: Address;
+  pair: TokenPair;
+  fee: number;
+  tickLower: number;
+  tickUpper: number;
+  amountBase: bigint;
+  amountQuote: bigint;
+  recipient?: Address;
+}
+
+export interface PairLp {
+  tokenId: bigint;
+  liquidity: bigint;
+  /** What the pool actually took. */
+  amountBase: bigint;
+  amountQuote: bigint;
+}
+
+/** Mint an LP NFT of any pair from the wallet account's tokens. */
+export async function mintPairLp(clients: DevnetClients, p: MintPairLpParams): Promise<PairLp> {
+  const { token0, token1, baseIsToken0 } = pairOrder(p.pair);
+  await ensureAllowance(clients, p.pair.base, p.positionManager, p.amountBase);
+  await ensureAllowance(clients, p.pair.quote, p.positionManager, p.amountQuote);
   const params = {
     token0,
     token1,
-    fee: p.fee ?? 500,
+    fee: p.fee,
     tickLower: p.tickLower,
     tickUpper: p.tickUpper,
-    amount0Desired: baseIsToken0 ? p.amountWethWei : p.amountUsdcUnits,
-    amount1Desired: baseIsToken0 ? p.amountUsdcUnits : p.amountWethWei,
+    amount0Desired: baseIsToken0 ? p.amountBase : p.amountQuote,
+    amount1Desired: baseIsToken0 ? p.amountQuote : p.amountBase,
     amount0Min: 0n,
     amount1Min: 0n,
     recipient: p.recipient ?? clients.walletClient.account.address,
@@ -191,12 +254,50 @@ export async function mintLpPosition(clients: DevnetClients, p: MintLpParams): P
   const [event] = parseEventLogs({ abi: positionManagerAbi, eventName: 'IncreaseLiquidity', logs: receipt.logs });
   if (!event) throw new Error(`LP mint ${receipt.transactionHash}: no IncreaseLiquidity event`);
   const { tokenId, liquidity, amount0, amount1 } = event.args;
-  return {
-    tokenId,
-    liquidity,
-    amountWethWei: baseIsToken0 ? amount0 : amount1,
-    amountUsdcUnits: baseIsToken0 ? amount1 : amount0,
-  };
+  return { tokenId, liquidity, amountBase: baseIsToken0 ? amount0 : amount1, amountQuote: baseIsToken0 ? amount1 : amount0 };
+}
+
+/**
+ * Create a pair's pool at `priceE8` (unless it exists) and add `amountBase` + `amountQuote` of
+ * liquidity, full range unless `widthPct` is given. The wallet account must hold the tokens
+ * once `fund` (called after the pool exists) has run.
+ */
+export async function createAndSeedPairPool(
+  clients: DevnetClients,
+  p: {
+    uniswap: UniswapDeployment;
+    pair: TokenPair;
+    fee: number;
+    priceE8: bigint;
+    amountBase: bigint;
+    amountQuote: bigint;
+    widthPct?: number;
+    fund?: () => Promise<void>;
+  },
+): Promise<{ pool: Address; lp: PairLp }> {
+  const { token0, token1, baseIsToken0 } = pairOrder(p.pair);
+  const sent = clients.walletClient.writeContract({
+    ...signer(clients),
+    address: p.uniswap.positionManager,
+    abi: positionManagerAbi,
+    functionName: 'createAndInitializePoolIfNecessary',
+    args: [token0, token1, p.fee, pairSqrtPriceX96(p.pair, p.priceE8)],
+  });
+  await confirm(clients, sent, 'pool create');
+  const pool = await clients.publicClient.readContract({
+    address: p.uniswap.factory,
+    abi: uniswapV3FactoryAbi,
+    functionName: 'getPool',
+    args: [token0, token1, p.fee],
+  });
+  const spacing = tickSpacingOf(p.fee);
+  const range =
+    p.widthPct === undefined
+      ? fullRangeTicks(spacing)
+      : ticksAroundPrice(p.priceE8, p.widthPct, spacing, baseIsToken0, p.pair.baseDecimals, p.pair.quoteDecimals);
+  await p.fund?.();
+  const lp = await mintPairLp(clients, { ...p, positionManager: p.uniswap.positionManager, ...range });
+  return { pool, lp };
 }
 
 export interface SeedPoolParams {
@@ -225,31 +326,22 @@ export function tickSpacingOf(fee: number): number {
 
 /** Create the WETH/USDC pool at `priceE8` (unless it exists) and add the deep LP liquidity. */
 export async function createAndSeedPool(clients: DevnetClients, p: SeedPoolParams): Promise<{ pool: Address; lp: MintedLp }> {
-  const fee = p.fee ?? 500;
-  const { token0, token1, baseIsToken0 } = poolTokens(p.weth, p.usdc);
-  const sqrtPriceX96 = sqrtPriceX96FromPriceE8(p.priceE8, baseIsToken0);
-  const sent = clients.walletClient.writeContract({
-    ...signer(clients),
-    address: p.uniswap.positionManager,
-    abi: positionManagerAbi,
-    functionName: 'createAndInitializePoolIfNecessary',
-    args: [token0, token1, fee, sqrtPriceX96],
-  });
-  await confirm(clients, sent, 'pool create');
-  const pool = await clients.publicClient.readContract({
-    address: p.uniswap.factory,
-    abi: uniswapV3FactoryAbi,
-    functionName: 'getPool',
-    args: [token0, token1, fee],
-  });
   const usd = p.liquidityUsd ?? 20_000_000n;
   const amountUsdcUnits = usd * 10n ** 6n;
   const amountWethWei = (usd * 10n ** 26n) / p.priceE8; // usd * 1e8 (E8) * 1e18 (wei) / priceE8
-  if (p.fund ?? true) await fundWithTokens(clients, { weth: p.weth, usdc: p.usdc, wethWei: amountWethWei, usdcUnits: amountUsdcUnits });
-  const spacing = tickSpacingOf(fee);
-  const range = p.widthPct === undefined ? fullRangeTicks(spacing) : ticksAroundPrice(p.priceE8, p.widthPct, spacing, baseIsToken0);
-  const lp = await mintLpPosition(clients, { ...p, positionManager: p.uniswap.positionManager, fee, ...range, amountWethWei, amountUsdcUnits });
-  return { pool, lp };
+  const fund = async () => {
+    if (p.fund ?? true) await fundWithTokens(clients, { weth: p.weth, usdc: p.usdc, wethWei: amountWethWei, usdcUnits: amountUsdcUnits });
+  };
+  const seeded = await createAndSeedPairPool(clients, {
+    ...p,
+    pair: wethUsdcPair(p.weth, p.usdc),
+    fee: p.fee ?? 500,
+    amountBase: amountWethWei,
+    amountQuote: amountUsdcUnits,
+    fund,
+  });
+  const { tokenId, liquidity, amountBase, amountQuote } = seeded.lp;
+  return { pool: seeded.pool, lp: { tokenId, liquidity, amountWethWei: amountBase, amountUsdcUnits: amountQuote } };
 }
 
 export interface PoolState {
@@ -355,10 +447,17 @@ export async function arbitragePoolToPrice(
   clients: DevnetClients,
   p: { pool: Address; swapRouter: Address; weth: Address; usdc: Address; targetPriceE8: bigint; maxAmountIn?: bigint },
 ): Promise<ArbitrageResult> {
-  const { baseIsToken0 } = poolTokens(p.weth, p.usdc);
+  return arbitragePairToPrice(clients, { ...p, pair: wethUsdcPair(p.weth, p.usdc) });
+}
+
+/** `arbitragePoolToPrice` for any pair's pool; the price is quote per base (E8). */
+export async function arbitragePairToPrice(
+  clients: DevnetClients,
+  p: { pool: Address; swapRouter: Address; pair: TokenPair; targetPriceE8: bigint; maxAmountIn?: bigint },
+): Promise<ArbitrageResult> {
   const before = await readPoolState(clients.publicClient, p.pool);
-  const priceBeforeE8 = priceE8FromSqrtPriceX96(before.sqrtPriceX96, baseIsToken0);
-  const target = sqrtPriceX96FromPriceE8(p.targetPriceE8, baseIsToken0);
+  const priceBeforeE8 = pairPriceE8(p.pair, before.sqrtPriceX96);
+  const target = pairSqrtPriceX96(p.pair, p.targetPriceE8);
   if (target === before.sqrtPriceX96) return { status: 'at-target', priceBeforeE8, priceAfterE8: priceBeforeE8 };
   // Selling token0 lowers sqrt(token1/token0).
   const zeroForOne = target < before.sqrtPriceX96;
@@ -374,5 +473,5 @@ export async function arbitragePoolToPrice(
   const swap = await swapExactInput(clients, p.swapRouter, { tokenIn, tokenOut, fee: before.fee, amountIn, sqrtPriceLimitX96: target });
   const after = await readPoolState(clients.publicClient, p.pool);
   const status = after.sqrtPriceX96 === target ? 'at-target' : 'partial';
-  return { status, priceBeforeE8, priceAfterE8: priceE8FromSqrtPriceX96(after.sqrtPriceX96, baseIsToken0), swap };
+  return { status, priceBeforeE8, priceAfterE8: pairPriceE8(p.pair, after.sqrtPriceX96), swap };
 }

@@ -96,7 +96,7 @@ describe('preflight: every configured address answers what the keeper will ask i
 
   it('a perp market the exchange does not have is named by PERP_MARKET_ID', async () => {
     const d = devnet();
-    expect(await run(d, { PERP_MARKET_ID: '7' })).toEqual([`PERP_MARKET_ID=7: the perp exchange ${d.addresses.perp} has no such market (its markets are 1 to 1)`]);
+    expect(await run(d, { PERP_MARKET_ID: '7' })).toEqual([`PERP_MARKET_ID=7: the perp exchange ${d.addresses.perp} has no such market (its markets are 1 to 2)`]);
   });
 
   it('an RPC on another chain than the addresses file: one line, before any address check', async () => {

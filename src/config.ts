@@ -214,6 +214,28 @@ function readBandParams(r: Reader): BandParams {
   };
 }
 
+/**
+ * What a portfolio file declares per asset and per venue (addresses, the venue, bands, trade
+ * sizes, ratios, caps): set beside PORTFOLIO_FILE it would be silently ignored, so it is refused.
+ * RPCs, keys, the journal, logging, metrics, the gas ceiling and oracle/pool safety stay here.
+ */
+export const PORTFOLIO_DECLARED_VARS: readonly string[] = [
+  'HEDGE_VENUE', 'ADDRESSES_FILE', 'PERP_MARKET_ID', ...Object.values(ADDRESS_VARS),
+  'HEDGE_RATIO', 'DELTA_BAND_ETH', 'DELTA_BAND_PCT', 'HYSTERESIS_PCT', 'MIN_TRADE_ETH', 'MAX_TRADE_ETH', 'COOLDOWN_SEC',
+  'MARGIN_TRIGGER_RATIO', 'MARGIN_TARGET_RATIO', 'HF_TRIGGER', 'HF_TARGET', 'MAX_SLIPPAGE_BPS', 'INCLUDE_NATIVE_ETH',
+  'MAX_TOPUP_USDC', 'MAX_TOPUP_PER_DAY_USDC', 'MAX_NOTIONAL_PER_DAY_USD',
+  'BAND_MODE', 'BAND_VOL_REF_ANNUAL', 'BAND_MIN_ETH', 'BAND_MAX_ETH', 'WW_COST_BPS', 'WW_RISK_AVERSION', 'REBALANCE_PERIOD_SEC',
+  'BAND_COST_BPS', 'BAND_RISK_AVERSION', 'BAND_VOL_FAST_HALF_LIFE_SEC',
+];
+
+function refuseSingleAssetVars(r: Reader, env: Env, portfolioFile: string): void {
+  for (const name of PORTFOLIO_DECLARED_VARS) {
+    if (env[name] !== undefined && env[name] !== '') {
+      r.fail(name, `the portfolio file (PORTFOLIO_FILE=${portfolioFile}) declares this per asset and venue: remove ${name} and set it in the file (see keeper.example.yaml)`);
+    }
+  }
+}
+
 function deepFreeze<T>(value: T): T {
   if (value && typeof value === 'object' && !(value instanceof Secrets) && !Object.isFrozen(value)) {
     Object.freeze(value);
@@ -242,7 +264,9 @@ export function loadConfig(env: Env): KeeperConfig {
   const venue = r.choice<HedgeVenueKind>('HEDGE_VENUE', 'perp', ['perp', 'aave']);
   const { signer, secrets } = readSigner(r, live);
   const addressesFile = r.string('ADDRESSES_FILE');
-  const addresses = readAddresses(r, live, venue, addressesFile);
+  const portfolioFile = r.string('PORTFOLIO_FILE');
+  // With a portfolio file the addresses come from it, not from the single-asset variables.
+  const addresses = readAddresses(r, live && portfolioFile === null, venue, addressesFile);
   const policy = readPolicy(r);
   const maxTopUpUsdc = r.decimal('MAX_TOPUP_USDC', '100000', { min: 0, above: true });
   const guard = {
@@ -259,7 +283,7 @@ export function loadConfig(env: Env): KeeperConfig {
     secrets,
     addressesFile,
     addresses,
-    portfolioFile: r.string('PORTFOLIO_FILE'),
+    portfolioFile,
     perpMarketId: BigInt(r.int('PERP_MARKET_ID', '1', 0, 2 ** 32) ?? 1),
     venue,
     policy,
@@ -276,6 +300,7 @@ export function loadConfig(env: Env): KeeperConfig {
     },
     safety: readSafety(r),
   };
+  if (portfolioFile !== null) refuseSingleAssetVars(r, env, portfolioFile);
   const ignored = new Set((r.string('IGNORE_VARS') ?? '').split(',').map((s) => s.trim()).filter(Boolean));
   r.problems.push(...unknownVariables(env, r.asked, ignored));
   if (r.problems.length > 0) throw new ConfigError(r.problems);

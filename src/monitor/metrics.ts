@@ -3,6 +3,8 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { RunnerState, TickResult } from '../runner/tick.js';
 import type { KeeperTelemetry, TxCost, TxEventKind } from './telemetry.js';
 import { rpcOrigin } from '../config-reader.js';
+import type { PortfolioTickResult } from '../runner/portfolio-tick.js';
+import { createPortfolioGauges } from './portfolio-metrics.js';
 
 /**
  * Prometheus metrics of one keeper, fed by the KeeperTelemetry hooks. Each keeper gets its own
@@ -96,6 +98,7 @@ export function createMetrics(opts: MetricsOptions = {}): KeeperMetrics {
   ticks.inc({ result: 'ok' }, 0);
   ticks.inc({ result: 'failed' }, 0);
   liqDistance.set(Number.NaN);
+  const portfolioGauges = createPortfolioGauges(registry, p);
   let lastTickAtMs: number | null = null;
   let lastStale: string | null = null;
 
@@ -133,6 +136,21 @@ export function createMetrics(opts: MetricsOptions = {}): KeeperMetrics {
       ticks.inc({ result: result.stale ? 'stale' : 'ok' });
       tickDuration.observe({ result: 'ok' }, durationMs / 1000);
       // A tick on a stale read proves nothing about the chain: /healthz goes stale with it.
+      if (result.stale) return;
+      lastTickAtMs = now();
+      lastTick.set(lastTickAtMs / 1000);
+    },
+    portfolioTick(result: PortfolioTickResult, durationMs: number) {
+      portfolioGauges(result);
+      safeMode.set(result.doubts.portfolio || Object.keys(result.doubts.assets).length || Object.keys(result.doubts.venues).length ? 1 : 0);
+      staleRead.set(result.stale ? 1 : 0);
+      lastStale = result.stale;
+      held.set(result.hold ? 1 : 0);
+      lastBlock.set(Number(result.assessment.blockNumber)); // a block number: exact below 2^53
+      lpCount.set(result.snapshot.lps.length);
+      for (const r of result.results) actions.inc({ kind: r.action.kind, outcome: r.outcome });
+      ticks.inc({ result: result.stale ? 'stale' : 'ok' });
+      tickDuration.observe({ result: 'ok' }, durationMs / 1000);
       if (result.stale) return;
       lastTickAtMs = now();
       lastTick.set(lastTickAtMs / 1000);

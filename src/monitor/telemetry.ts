@@ -1,4 +1,5 @@
 import type { TickResult } from '../runner/tick.js';
+import type { PortfolioTickResult } from '../runner/portfolio-tick.js';
 
 /** Transaction lifecycle events the executor reports (the log's tx.* events, as calls). */
 export type TxEventKind = 'sent' | 'mined' | 'reverted' | 'replaced' | 'simulated' | 'blocked';
@@ -15,6 +16,8 @@ export interface TxCost {
  */
 export interface KeeperTelemetry {
   tick?(result: TickResult, durationMs: number): void;
+  /** A portfolio keeper's tick (per-asset and per-venue figures). */
+  portfolioTick?(result: PortfolioTickResult, durationMs: number): void;
   tickFailed?(error: unknown, durationMs: number): void;
   /** `cost` with `mined` and `reverted` (on chain): the gas the keeper paid. */
   tx?(kind: TxEventKind, label: string, cost?: TxCost): void;

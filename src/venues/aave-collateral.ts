@@ -317,7 +317,7 @@ export function aaveAccountConsistency(spec: AaveVenueSpec, account: AaveVenueAc
   const declared = new Set([ctx.quote.token, ...Object.values(ctx.assets).map((a) => a.token)].map((t) => t.toLowerCase()));
   for (const r of Object.values(account.reserves)) {
     if ((r.suppliedUnits !== 0n || r.debtUnits !== 0n) && !declared.has(r.token.toLowerCase())) {
-      return `aave venue ${spec.id}: not modelled: ${r.token}`;
+      return `aave venue ${spec.id}: not modelled: ${r.token} (supplied ${r.suppliedUnits}, debt ${r.debtUnits} in its own units), a position the portfolio does not declare`;
     }
   }
   const model = aaveAccountTotals(account);

@@ -1,0 +1,198 @@
+import type { Logger } from 'pino';
+import type { Hex } from 'viem';
+import type { KeeperConfig } from '../config.js';
+import type { Address } from '../core/types.js';
+import { utcDay } from '../core/guard.js';
+import { priceContextOf, type ModelOf } from '../core/portfolio/assess.js';
+import { initialPortfolioPolicyState } from '../core/portfolio/plan.js';
+import { initialPortfolioGuardState } from '../core/portfolio/guard.js';
+import type { Clients } from '../chain/clients.js';
+import type { TxOutcome } from '../chain/executor.js';
+import { createPortfolioSnapshotReader, type PortfolioSnapshotReader } from '../chain/portfolio-snapshot.js';
+import type { Journal } from '../journal/journal.js';
+import type { PendingQueue, ReconcileReport } from '../journal/reconcile.js';
+import { emit, type KeeperTelemetry } from '../monitor/telemetry.js';
+import type { Portfolio } from '../portfolio/model.js';
+import { venueModel } from '../venues/models.js';
+import { buildPortfolioAction, createPortfolioVenues, portfolioAllowList, portfolioTxBoundsContext, type PortfolioVenue } from '../venues/portfolio-venues.js';
+import { createKeeperShell, createShellClients } from './keeper-shell.js';
+import { createPortfolioSanity } from './portfolio-sanity.js';
+import { describeOutcome } from './tick.js';
+import {
+  hedgeNotionalUsdE8,
+  portfolioTick,
+  type PortfolioActionResult,
+  type PortfolioRunnerState,
+  type PortfolioTickDeps,
+  type PortfolioTickResult,
+} from './portfolio-tick.js';
+
+/**
+ * The portfolio keeper: every asset, pool and venue of a `Portfolio` read in one call per tick
+ * and hedged by one signer, under the same shell as the single-asset keeper (journal, pending
+ * queue, freshness gate, escalation, block loop). Venues are reached only through their model
+ * (decisions) and their adapter (transactions).
+ */
+
+export interface PortfolioKeeperOptions {
+  config: KeeperConfig;
+  portfolio: Portfolio;
+  rpcUrls: readonly string[];
+  chainId: number;
+  privateKey: Hex;
+  /** Uniswap V3 NonfungiblePositionManager whose positions in the portfolio's pools are spot; default: the portfolio file's. */
+  positionManager?: Address;
+  logger: Logger;
+  dryRun: boolean;
+  onTick?: (result: PortfolioTickResult) => void;
+  telemetry?: KeeperTelemetry;
+  journal?: Journal | null;
+  adoptHistory?: boolean;
+  escalateAfterTicks?: number;
+  settleWaitMs?: number;
+}
+
+export interface PortfolioKeeper {
+  readonly account: Address;
+  readonly clients: Clients;
+  readonly portfolio: Portfolio;
+  readonly reader: PortfolioSnapshotReader;
+  readonly venues: Readonly<Record<string, PortfolioVenue>>;
+  readonly modelOf: ModelOf;
+  readonly state: PortfolioRunnerState;
+  readonly queue: PendingQueue | null;
+  readonly journal: Journal | null;
+  readonly failedTicks: number;
+  tickOnce(blockNumber?: bigint): Promise<PortfolioTickResult>;
+  run(opts?: { maxTicks?: number }): Promise<void>;
+  stop(): Promise<void>;
+  reconcile(): Promise<ReconcileReport | null>;
+  settle(opts?: { timeoutMs?: number }): Promise<void>;
+  close(): void;
+}
+
+export async function createPortfolioKeeper(opts: PortfolioKeeperOptions): Promise<PortfolioKeeper> {
+  const { config, portfolio, logger } = opts;
+  const clients = createShellClients(opts);
+  const account = clients.walletClient.account.address;
+  const venues = await createPortfolioVenues({ portfolio, publicClient: clients.publicClient });
+  const modelOf: ModelOf = venueModel;
+  const positionManager = opts.positionManager ?? portfolio.positionManager;
+  if (!positionManager) throw new Error('portfolio: no positionManager (the Uniswap V3 NonfungiblePositionManager whose LP positions are spot) in the portfolio file');
+  const reader = createPortfolioSnapshotReader({ publicClient: clients.publicClient, account, portfolio, multicall3: config.chain.multicall3, positionManager });
+  const nowSec = Math.floor(Date.now() / 1000);
+  let state: PortfolioRunnerState = { policy: initialPortfolioPolicyState(), guard: initialPortfolioGuardState(nowSec) };
+  const shell = createKeeperShell({
+    ...opts,
+    clients,
+    allowList: portfolioAllowList(venues),
+    hooks: { resetCooldown: () => (state = { ...state, policy: { ...state.policy, lastHedgeAtSecByAsset: {} } }) },
+  });
+  const { journal, queue, executor } = shell;
+  const sanity = createPortfolioSanity(portfolio, {
+    maxPoolDeviationBps: config.safety.maxPoolDeviationBps,
+    heartbeatGraceSec: Math.max(0, config.safety.oracleMaxAgeSec - 3_600),
+    venueCheck: (id, s) => {
+      const spec = portfolio.venues.find((v) => v.id === id);
+      const acct = s.venues[id];
+      if (!spec || !acct) return null;
+      return modelOf(spec).consistency?.(spec, acct, priceContextOf(portfolio, s)) ?? null;
+    },
+  });
+  let pinnedBlock: bigint | undefined;
+
+  const deps: PortfolioTickDeps = {
+    portfolio,
+    modelOf,
+    logger,
+    readSnapshot: () => reader.read(pinnedBlock),
+    checkSanity: sanity,
+    gate: (s) => shell.gate(s.blockNumber),
+    spentToday: journal
+      ? (t) => {
+          const spent = shell.spentToday(t)!;
+          return { day: utcDay(t), notionalByAssetUsdE8: spent.hedgeNotionalByAssetUsdE8, topUpByVenueUnits: spent.topUpByVenueUnits };
+        }
+      : undefined,
+    beforeSend: queue ? (s) => shell.beforeSend(s.blockNumber) : undefined,
+    async execute(action, assessment, snapshot): Promise<TxOutcome[]> {
+      const built = await buildPortfolioAction(action, venues, {
+        account,
+        publicClient: clients.publicClient,
+        snapshot,
+        portfolio,
+        maxSlippageBps: portfolio.policy.maxSlippageBps,
+        blockNumber: snapshot.blockNumber,
+      });
+      if (built.status === 'refused') {
+        const { label, reason } = built;
+        logger.warn({ event: 'tx.reverted', stage: 'simulation', label, reason, action: action.kind, block: snapshot.blockNumber }, `${label} would revert: ${reason}`);
+        return [{ status: 'reverted', label, stage: 'simulation', reason }];
+      }
+      const intentId =
+        journal?.beginIntent({
+          chainId: opts.chainId, account, block: snapshot.blockNumber, action,
+          notionalUsdE8: hedgeNotionalUsdE8(action, portfolio, assessment), blockTimeSec: snapshot.blockTimestampSec, plannedTxs: built.txs.length,
+        }) ?? null;
+      const outcomes = await executor.run(built.txs, {
+        intentId,
+        bounds: portfolioTxBoundsContext(portfolio, snapshot, portfolio.policy.maxSlippageBps),
+        block: snapshot.blockNumber,
+        log: { action: action.kind, venue: action.kind === 'moveCollateral' ? `${action.from}>${action.to}` : action.venue, block: snapshot.blockNumber },
+      });
+      if (intentId !== null && !outcomes.some((o) => o.status === 'sent')) {
+        const last = outcomes[outcomes.length - 1];
+        journal?.finishIntent(intentId, 'failed', last && 'reason' in last ? last.reason : 'not completed');
+      }
+      return outcomes;
+    },
+  };
+
+  async function tickOnce(blockNumber?: bigint): Promise<PortfolioTickResult> {
+    pinnedBlock = blockNumber;
+    const t0 = performance.now();
+    let result = await shell.tickOnce(blockNumber, () => portfolioTick(deps, state), (r) => r.results.some((x) => x.outcome === 'pending'));
+    if (journal && result.results.some((r) => r.outcome === 'pending')) {
+      result = { ...result, results: result.results.map((r) => (r.outcome === 'pending' ? withSettled(r, journal) : r)) };
+    }
+    state = result.state;
+    emit(opts.telemetry, 'portfolioTick', result, performance.now() - t0);
+    opts.onTick?.(result);
+    return result;
+  }
+
+  await shell.reconcile(); // before anything is planned
+  return {
+    account,
+    clients,
+    portfolio,
+    reader,
+    venues,
+    modelOf,
+    journal,
+    queue,
+    get state() {
+      return state;
+    },
+    get failedTicks() {
+      return shell.failedTicks;
+    },
+    tickOnce,
+    run: (runOpts = {}) => shell.run(tickOnce, runOpts),
+    stop: () => shell.stop(),
+    reconcile: () => shell.reconcile(),
+    settle: (o) => shell.settle(o),
+    close: () => journal?.close(),
+  };
+}
+
+function withSettled(r: PortfolioActionResult, journal: Journal): PortfolioActionResult {
+  const txs: TxOutcome[] = r.txs.map((t) => {
+    if (t.status !== 'sent') return t;
+    const row = journal.tx(t.hash);
+    if (row?.status === 'mined') return { status: 'mined', label: t.label, hash: t.hash, gasUsed: BigInt(row.gasUsed ?? '0'), blockNumber: BigInt(row.block ?? '0') };
+    if (row?.status === 'reverted') return { status: 'reverted', label: t.label, stage: 'chain', reason: 'reverted on chain', hash: t.hash };
+    return t;
+  });
+  return { ...r, txs, ...describeOutcome(txs) };
+}

@@ -1,0 +1,73 @@
+import { fixedToString, fmtRatioE18, MAX_UINT256 } from '../core/format.js';
+import type { PortfolioAssessment } from '../core/portfolio/assess.js';
+import { fmtUnits } from '../core/portfolio/exposure.js';
+import type { Portfolio, PortfolioSnapshot } from '../portfolio/model.js';
+import type { PortfolioDoubts } from './portfolio-sanity.js';
+import { EMBEDDED_STATUS_NOTE } from './status.js';
+
+function table(rows: ReadonlyArray<readonly string[]>): string {
+  const widths = rows.reduce<number[]>((w, r) => r.map((c, i) => Math.max(w[i] ?? 0, c.length)), []);
+  return rows.map((r) => `  ${r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join('  ')}`).join('\n');
+}
+
+const usd = (e8: bigint) => `$${fixedToString(e8, 8, 2)}`;
+
+/** `keeper status` of a portfolio: per asset (spot, hedge, target, band) and per venue bucket (ratio, liquidation prices). */
+export function formatPortfolioStatus(
+  p: Portfolio, s: PortfolioSnapshot, a: PortfolioAssessment, doubts: PortfolioDoubts, opts: { embedded?: boolean } = {},
+): string {
+  const assetRows = [
+    ['asset', 'price', 'spot', 'hedge', 'target', 'net', 'band', ''],
+    ...a.assets.map((x) => {
+      const f = (u: bigint) => fmtUnits(u, x.decimals, '').trim();
+      const doubt = doubts.assets[x.asset];
+      return [
+        x.asset, usd(x.priceE8), f(x.spotUnits), f(x.hedgeUnits), f(x.targetHedgeUnits), `${f(x.netUnits)} (${usd(x.netUsdE8)})`, `±${f(x.bandUnits)}`,
+        doubt ? `SAFE MODE: ${doubt}` : x.inBand ? 'in band' : 'OUTSIDE the band',
+      ];
+    }),
+  ];
+  const instrumentRows = a.assets.flatMap((x) =>
+    x.instruments.map((i) => [i.instrument, fmtUnits(i.hedgeUnits, x.decimals, x.asset)]),
+  );
+  const venueRows = [
+    ['venue', 'bucket', 'ratio', 'trigger / target', 'liquidation prices', ''],
+    ...a.venues.flatMap((v) => {
+      if (v.account === null) return [[v.venue, '-', 'not read', '', '', '']];
+      return v.buckets.map((b) => [
+        v.venue,
+        b.asset ?? 'account',
+        b.ratioE18 >= MAX_UINT256 ? 'no position' : fmtRatioE18(b.ratioE18),
+        `${fmtRatioE18(b.triggerE18)} / ${fmtRatioE18(b.targetE18)}`,
+        Object.entries(b.liquidationPricesE8).map(([k, px]) => `${k} ${px === null ? 'none' : usd(px)}`).join(', ') || 'none',
+        doubts.venues[v.venue] ? `SAFE MODE: ${doubts.venues[v.venue]}` : b.breached ? 'UNDER THE TRIGGER' : '',
+      ]);
+    }),
+  ];
+  const wallet = [...p.assets.map((x) => fmtUnits(s.wallet.balances[x.id] ?? 0n, x.decimals, x.id)), fmtUnits(s.wallet.balances[p.quote.id] ?? 0n, p.quote.decimals, p.quote.id)];
+  const lps = s.lps.map((lp) => {
+    const pool = p.pools.find((x) => x.id === lp.pool);
+    const dec = (id: string | undefined) => (id === p.quote.id ? p.quote.decimals : p.assets.find((x) => x.id === id)?.decimals ?? 18);
+    const amt = (u: bigint, f: bigint, id: string | undefined) => fmtUnits(u + f, dec(id), id ?? '?');
+    return [`LP #${lp.tokenId} ${lp.pool}`, `${amt(lp.amount0, lp.fees0, pool?.token0)} + ${amt(lp.amount1, lp.fees1, pool?.token1)} (fees included), ${lp.inRange ? 'in range' : 'OUT OF RANGE'}`];
+  });
+  return [
+    ...(opts.embedded ? [EMBEDDED_STATUS_NOTE, ''] : []),
+    `block ${s.blockNumber} (chain ${s.chainId}), account ${s.account}`,
+    ...(doubts.portfolio ? ['', `SAFE MODE: ${doubts.portfolio}`] : []),
+    '',
+    'assets',
+    table(assetRows),
+    '',
+    'spot',
+    table([['wallet', wallet.join(', ')], ...(lps.length ? lps : [['LP', 'none']])]),
+    '',
+    'hedge by instrument',
+    table(instrumentRows.length ? instrumentRows : [['none', '']]),
+    '',
+    'venues',
+    table(venueRows),
+    '',
+    `portfolio net delta ${usd(a.netUsdE8)} (spot ${usd(a.spotUsdE8)})`,
+  ].join('\n');
+}

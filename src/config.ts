@@ -49,6 +49,8 @@ export interface KeeperConfig {
   readonly addresses: Readonly<PartialAddresses>;
   /** Path of the portfolio file (keeper.yaml); null = the single-asset portfolio of this environment. */
   readonly portfolioFile: string | null;
+  /** HEDGE_VENUE was set: without it (and without PORTFOLIO_FILE) the embedded demo runs the multi-asset portfolio. */
+  readonly hedgeVenueSet: boolean;
   readonly perpMarketId: bigint;
   readonly venue: HedgeVenueKind;
   readonly policy: Readonly<HedgePolicy>;
@@ -284,6 +286,7 @@ export function loadConfig(env: Env): KeeperConfig {
     addressesFile,
     addresses,
     portfolioFile,
+    hedgeVenueSet: r.raw('HEDGE_VENUE') !== undefined,
     perpMarketId: BigInt(r.int('PERP_MARKET_ID', '1', 0, 2 ** 32) ?? 1),
     venue,
     policy,

@@ -26,6 +26,7 @@ export function devnetPortfolioYaml(a: PortfolioAddresses): string {
   const btc = { symbol: 'BTC', token: a.wbtc };
   const { wethUsdc, wbtcUsdc, wethWbtc } = a.pools;
   return [
+    `positionManager: ${a.uniswap.positionManager}`,
     `quote: { symbol: USDC, token: ${a.usdc}, decimals: 6, feed: ${a.usdcUsdFeed} }`,
     'assets:',
     `  ETH: { token: ${a.weth}, decimals: 18, feed: ${a.ethUsdFeed}, heartbeat: 3600, wrapsNative: true }`,

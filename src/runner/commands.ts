@@ -14,6 +14,9 @@ import { adaptiveBand, createKeeper, type Keeper } from './keeper.js';
 import { createAlerter, type Alerter } from '../monitor/alerts.js';
 import { createLiveRisk } from './live-risk.js';
 import { createPriceRecord } from '../backtest/price-record.js';
+import { loadPortfolioFile } from '../portfolio/file.js';
+import type { Portfolio } from '../portfolio/model.js';
+import { portfolioForkDryRun, portfolioKeeperFor, portfolioPreflight, portfolioStatus, portfolioSummary } from './portfolio-commands.js';
 import { openJournal, type Journal } from '../journal/journal.js';
 import { formatHistory, formatStatus, noJournalText } from './status.js';
 import type { TickResult } from './tick.js';
@@ -26,7 +29,10 @@ export interface Runtime {
   rpcUrls: string[];
   chainId: number;
   privateKey: Hex;
+  /** The single-asset keeper's addresses (a portfolio's are in its file). */
   addresses: ChainAddresses;
+  /** PORTFOLIO_FILE, or the embedded multi-asset demo's; null = the single-asset keeper. */
+  portfolio: Portfolio | null;
   embedded: boolean;
   close(): Promise<void>;
 }
@@ -59,9 +65,17 @@ async function liveRuntime(config: KeeperConfig): Promise<Runtime> {
       ? readKeystoreFile(config.signer.keystorePath, config.secrets.keystorePassword ?? '')
       : config.secrets.privateKey;
   if (!privateKey) throw new Error('PRIVATE_KEY: no signing key configured');
+  if (config.portfolioFile !== null) {
+    // The portfolio file names every address; the single-asset ones are not used (config refused them).
+    const portfolio = loadPortfolioFile(config.portfolioFile);
+    return { rpcUrls: urls, chainId, privateKey, addresses: NO_ADDRESSES, portfolio, embedded: false, close: async () => {} };
+  }
   const fromFile = config.addressesFile ? readAddressesFile(config.addressesFile) : {};
-  return { rpcUrls: urls, chainId, privateKey, addresses: resolveAddresses(config, fromFile), embedded: false, close: async () => {} };
+  return { rpcUrls: urls, chainId, privateKey, addresses: resolveAddresses(config, fromFile), portfolio: null, embedded: false, close: async () => {} };
 }
+
+/** A portfolio keeper reads its addresses from its file: the single-asset ones stay unset. */
+const NO_ADDRESSES = Object.freeze({}) as ChainAddresses;
 
 /** No RPC configured: start the devnet (and its market driver), sign as the venue's demo account. */
 async function embeddedRuntime(config: KeeperConfig, logger: Logger, opts: { drive: boolean; seed?: number }): Promise<Runtime> {
@@ -73,6 +87,9 @@ async function embeddedRuntime(config: KeeperConfig, logger: Logger, opts: { dri
 export async function resolveRuntime(config: KeeperConfig, logger: Logger, opts: { drive: boolean; seed?: number }): Promise<Runtime> {
   if (config.chain.rpcUrls.length > 0 && opts.seed !== undefined) {
     throw new ConfigError([`--seed ${opts.seed}: seeds the embedded demo's market, but RPC_URLS is set (a real chain has no price path to seed); drop --seed or unset RPC_URLS`]);
+  }
+  if (config.chain.rpcUrls.length === 0 && config.portfolioFile !== null) {
+    throw new ConfigError([`PORTFOLIO_FILE=${config.portfolioFile}: needs RPC_URLS (the chain its addresses are on); the embedded demo has its own portfolio: unset PORTFOLIO_FILE to run it`]);
   }
   return config.chain.rpcUrls.length > 0 ? liveRuntime(config) : embeddedRuntime(config, logger, opts);
 }
@@ -113,11 +130,14 @@ async function keeperFor(
 }
 
 /** METRICS_PORT set: Prometheus /metrics and /healthz for the daemon; otherwise nothing listens. */
-async function startMonitoring(config: KeeperConfig, logger: Logger): Promise<{ telemetry?: KeeperTelemetry; server: HealthServer | null }> {
+async function startMonitoring(config: KeeperConfig, logger: Logger, portfolio: Portfolio | null): Promise<{ telemetry?: KeeperTelemetry; server: HealthServer | null }> {
   const port = config.loop.metricsPort;
   if (port === null) return { server: null };
   // The venue labels every series (one dashboard over several keepers); the cap feeds the "daily cap near" alert.
-  const metrics = createMetrics({ labels: { venue: config.venue }, maxNotionalPerDayUsdE8: config.guard.maxNotionalPerDayUsdE8 });
+  // A portfolio's series carry their own asset and venue labels.
+  const metrics = portfolio
+    ? createMetrics({})
+    : createMetrics({ labels: { venue: config.venue }, maxNotionalPerDayUsdE8: config.guard.maxNotionalPerDayUsdE8 });
   const server = await startHealthServer({ port, host: config.loop.metricsHost, metrics, maxTickAgeSec: config.loop.healthMaxTickAgeSec });
   logger.info({ event: 'metrics.started', url: server.url }, `metrics on ${server.url}/metrics, health on ${server.url}/healthz`);
   return { telemetry: metrics, server };
@@ -167,28 +187,35 @@ export async function runCommand(
   const rt = await resolveRuntime(config, boot, { drive: true, seed: opts.seed });
   const logger = boot.child({ chainId: rt.chainId });
   let monitoring: HealthServer | null = null;
-  let keeper: Keeper | null = null;
+  let keeper: Pick<Keeper, 'run' | 'stop' | 'failedTicks' | 'close'> | null = null;
   try {
     const account = privateKeyToAddress(rt.privateKey);
     if (!rt.embedded) {
       // Wrong chain, an address without code or not answering: exit 2 naming it, before any tick.
-      await preflight({ config, rpcUrls: rt.rpcUrls, chainId: rt.chainId, account, addresses: rt.addresses });
+      if (rt.portfolio) await portfolioPreflight(config.portfolioFile ?? 'keeper.yaml', rt.portfolio, rt);
+      else await preflight({ config, rpcUrls: rt.rpcUrls, chainId: rt.chainId, account, addresses: rt.addresses });
       prepareDirectories(config, { journal: opts.dryRun === null });
     }
-    if (opts.dryRun === 'fork') return await forkDryRun(config, rt, logger);
+    if (opts.dryRun === 'fork') return rt.portfolio ? await portfolioForkDryRun(config, { ...rt, portfolio: rt.portfolio }, logger) : await forkDryRun(config, rt, logger);
     const log = logger.child({ account });
     // --- metrics + /healthz (METRICS_PORT) ---
-    const { telemetry, server } = await startMonitoring(config, log).catch((err: unknown) => {
+    const { telemetry, server } = await startMonitoring(config, log, rt.portfolio).catch((err: unknown) => {
       throw monitoringError(config, err);
     });
     monitoring = server;
     // The embedded devnet is new each run: a journal kept across runs would describe another chain.
     const journal = rt.embedded && opts.dryRun === null ? openJournal(':memory:') : undefined;
-    keeper = await keeperFor(config, rt, log, opts.dryRun === 'simulate', rt.rpcUrls, telemetry, journal, opts.adoptHistory ?? false);
+    keeper = rt.portfolio
+      ? await portfolioKeeperFor(config, { ...rt, portfolio: rt.portfolio }, log, opts.dryRun === 'simulate', { telemetry, journal, adoptHistory: opts.adoptHistory ?? false })
+      : await keeperFor(config, rt, log, opts.dryRun === 'simulate', rt.rpcUrls, telemetry, journal, opts.adoptHistory ?? false);
     const running = keeper;
+    const what = rt.portfolio ? `portfolio ${rt.portfolio.assets.map((a) => a.id).join(' + ')} on ${rt.portfolio.venues.map((v) => v.id).join(' + ')}` : `${config.venue} venue`;
     log.info(
-      { event: 'keeper.started', venue: config.venue, dryRun: opts.dryRun, embedded: rt.embedded, config: configSummary(config) },
-      `keeper started on chain ${rt.chainId} (${config.venue} venue${opts.dryRun ? ', dry-run' : ''}${rt.embedded ? ', embedded devnet' : ''})`,
+      {
+        event: 'keeper.started', dryRun: opts.dryRun, embedded: rt.embedded, config: configSummary(config),
+        ...(rt.portfolio ? { portfolio: portfolioSummary(rt.portfolio) } : { venue: config.venue }),
+      },
+      `keeper started on chain ${rt.chainId} (${what}${opts.dryRun ? ', dry-run' : ''}${rt.embedded ? ', embedded devnet' : ''})`,
     );
     let stopping = false;
     const onSignal = (signal: NodeJS.Signals) => {
@@ -216,6 +243,10 @@ export async function statusCommand(config: KeeperConfig, opts: { json: boolean 
   const logger = loggerFor(config, {}, undefined, true);
   const rt = await resolveRuntime(config, logger, { drive: false });
   try {
+    if (rt.portfolio) {
+      process.stdout.write(`${await portfolioStatus(config, { ...rt, portfolio: rt.portfolio }, logger, opts.json)}\n`);
+      return 0;
+    }
     const keeper = await keeperFor(config, rt, logger, true);
     keeper.close();
     const snapshot = await keeper.reader.read();

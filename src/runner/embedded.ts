@@ -8,7 +8,10 @@ import { devnetAccount } from '../devnet/accounts.js';
 import { refreshFeeds, DEVNET_ETH_PRICE_E8, type DevnetAddresses } from '../devnet/deploy.js';
 import { ensureDevnetState, startDevnetFromState } from '../devnet/state.js';
 import { createMarketDriver } from '../devnet/market-driver.js';
-import { scriptThenGbm } from '../devnet/price-path.js';
+import { concatPaths, createCorrelatedGbmPaths, rampPath, scriptThenGbm, type PricePath } from '../devnet/price-path.js';
+import { DEVNET_BTC_PRICE_E8 } from '../devnet/deploy-portfolio.js';
+import { devnetPortfolioYaml } from '../devnet/portfolio-file.js';
+import { parsePortfolioYaml } from '../portfolio/file.js';
 import { aavePoolAbi } from '../devnet/aave-artifacts.js';
 import { confirm } from '../devnet/confirm.js';
 import { addressesFromDevnet } from './addresses.js';
@@ -67,9 +70,47 @@ async function thinAaveCollateral(c: Clients, d: DevnetAddresses): Promise<void>
   if (excessUnits > 0n) await confirm(c, c.walletClient.writeContract({ address: d.aave.pool, abi: aavePoolAbi, functionName: 'withdraw', args: [d.usdc, excessUnits, me] }), 'demo collateral withdrawal');
 }
 
+/** The demo user takes collateral out of both venues so that the first adverse move needs top-ups on each. */
+async function thinPortfolioCollateral(c: Clients, d: DevnetAddresses): Promise<void> {
+  await thinPerpMargin(c, d);
+  await thinAaveCollateral(c, d);
+}
+
 /**
- * Start anvil from the deployed devnet dump, prepare the demo account of the configured venue,
- * and (when asked) drive the market: the runtime `npm start` uses when no RPC is configured.
+ * ETH and BTC for the multi-asset demo: the same opening script for both (so both venues see
+ * the same adverse jump and the WBTC/WETH pool holds still while the keeper acts), then a seeded
+ * walk with ETH/BTC's correlation (about 0.8 on the shipped hourly data).
+ */
+export function portfolioDemoPaths(seed: number): { eth: PricePath; btc: PricePath } {
+  const legs = (start: bigint): { paths: PricePath[]; end: bigint } => {
+    const paths: PricePath[] = [];
+    let from = start;
+    for (const leg of DEMO_MARKET.script) {
+      const to = (start * BigInt(Math.round((100 + leg.toPct) * 100))) / 10_000n;
+      paths.push(rampPath(from, to, leg.steps, 'geometric'));
+      from = to;
+    }
+    return { paths, end: from };
+  };
+  const eth = legs(DEVNET_ETH_PRICE_E8);
+  const btc = legs(DEVNET_BTC_PRICE_E8);
+  const walk = createCorrelatedGbmPaths({
+    seed, stepSec: DEMO_MARKET.stepMs / 1000, correlation: 0.8,
+    eth: { startPriceE8: eth.end, volAnnual: DEMO_MARKET.volAnnual, driftAnnual: 0 },
+    btc: { startPriceE8: btc.end, volAnnual: DEMO_MARKET.volAnnual * 0.8, driftAnnual: 0 },
+  });
+  return { eth: concatPaths(...eth.paths, walk.eth), btc: concatPaths(...btc.paths, walk.btc) };
+}
+
+/** Without HEDGE_VENUE (and without a portfolio file), the demo is the multi-asset portfolio. */
+export function runsPortfolioDemo(config: KeeperConfig): boolean {
+  return !config.hedgeVenueSet && config.portfolioFile === null;
+}
+
+/**
+ * Start anvil from the deployed devnet dump, prepare the demo account of the configured venue
+ * (or of the multi-asset portfolio), and (when asked) drive the market: the runtime `npm start`
+ * uses when no RPC is configured.
  */
 export async function startEmbeddedDevnet(config: KeeperConfig, logger: Logger, opts: { drive: boolean; seed?: number }): Promise<Runtime> {
   const t0 = performance.now();
@@ -79,7 +120,9 @@ export async function startEmbeddedDevnet(config: KeeperConfig, logger: Logger, 
   const anvil = await startDevnetFromState(state, { blockTimeSec: DEMO_MARKET.blockTimeSec });
   try {
     await refreshFeeds(anvil.rpcUrl, state.addresses);
-    const role = config.venue === 'aave' ? 'aaveDemo' : 'perpDemo';
+    const portfolioDemo = runsPortfolioDemo(config);
+    const role = portfolioDemo ? 'portfolioDemo' : config.venue === 'aave' ? 'aaveDemo' : 'perpDemo';
+    const paths = portfolioDemo ? portfolioDemoPaths(seed) : null;
     const privateKey = devnetAccount(role).privateKey;
     const demo = createClients({ rpcUrls: [anvil.rpcUrl], chainId: 31337, privateKey, pollingIntervalMs: 250 });
     const driver = opts.drive
@@ -89,7 +132,8 @@ export async function startEmbeddedDevnet(config: KeeperConfig, logger: Logger, 
           arbitrage: true,
           pollingIntervalMs: 250,
           logger: logger.child({ component: 'market' }),
-          path: scriptThenGbm(DEMO_MARKET.script, {
+          ...(paths ? { btcPath: paths.btc } : {}),
+          path: paths?.eth ?? scriptThenGbm(DEMO_MARKET.script, {
             seed,
             startPriceE8: DEVNET_ETH_PRICE_E8,
             volAnnual: DEMO_MARKET.volAnnual,
@@ -100,7 +144,8 @@ export async function startEmbeddedDevnet(config: KeeperConfig, logger: Logger, 
         })
       : null;
     if (driver) {
-      if (config.venue === 'aave') await thinAaveCollateral(demo, state.addresses);
+      if (portfolioDemo) await thinPortfolioCollateral(demo, state.addresses);
+      else if (config.venue === 'aave') await thinAaveCollateral(demo, state.addresses);
       else await thinPerpMargin(demo, state.addresses);
       driver.start(DEMO_MARKET.stepMs);
     }
@@ -109,7 +154,7 @@ export async function startEmbeddedDevnet(config: KeeperConfig, logger: Logger, 
         event: 'devnet.started', rpcUrl: anvil.rpcUrl, ms: Math.round(performance.now() - t0), account: devnetAccount(role).address, drive: opts.drive,
         ...(driver ? { seed } : {}),
       },
-      `embedded devnet on ${anvil.rpcUrl}: no RPC_URLS configured, so the keeper runs the ${config.venue} demo account` +
+      `embedded devnet on ${anvil.rpcUrl}: no RPC_URLS configured, so the keeper runs the ${portfolioDemo ? 'multi-asset portfolio (ETH + BTC on perp + Aave)' : config.venue} demo account` +
         (driver ? ` while a market driver moves the price (seed ${seed}; replay with --seed ${seed})` : ''),
     );
     return {
@@ -117,6 +162,7 @@ export async function startEmbeddedDevnet(config: KeeperConfig, logger: Logger, 
       chainId: 31337,
       privateKey,
       addresses: addressesFromDevnet(state.addresses),
+      portfolio: portfolioDemo ? parsePortfolioYaml(devnetPortfolioYaml(state.addresses), 'the demo keeper.yaml') : null,
       embedded: true,
       async close() {
         await driver?.stop();

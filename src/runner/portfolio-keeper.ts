@@ -12,11 +12,11 @@ import { createPortfolioSnapshotReader, type PortfolioSnapshotReader } from '../
 import type { Journal } from '../journal/journal.js';
 import type { PendingQueue, ReconcileReport } from '../journal/reconcile.js';
 import { emit, type KeeperTelemetry } from '../monitor/telemetry.js';
-import type { Portfolio } from '../portfolio/model.js';
+import type { Portfolio, PortfolioSnapshot } from '../portfolio/model.js';
 import { venueModel } from '../venues/models.js';
 import { buildPortfolioAction, createPortfolioVenues, portfolioAllowList, portfolioTxBoundsContext, type PortfolioVenue } from '../venues/portfolio-venues.js';
 import { createKeeperShell, createShellClients } from './keeper-shell.js';
-import { createPortfolioSanity } from './portfolio-sanity.js';
+import { createPortfolioSanity, type PortfolioDoubts } from './portfolio-sanity.js';
 import { describeOutcome } from './tick.js';
 import {
   hedgeNotionalUsdE8,
@@ -59,6 +59,8 @@ export interface PortfolioKeeper {
   readonly reader: PortfolioSnapshotReader;
   readonly venues: Readonly<Record<string, PortfolioVenue>>;
   readonly modelOf: ModelOf;
+  /** What the keeper would doubt in this read (feeds, pools, venue accounts); it remembers the highest feed rounds seen. */
+  readonly sanity: (snapshot: PortfolioSnapshot) => PortfolioDoubts;
   readonly state: PortfolioRunnerState;
   readonly queue: PendingQueue | null;
   readonly journal: Journal | null;
@@ -169,6 +171,7 @@ export async function createPortfolioKeeper(opts: PortfolioKeeperOptions): Promi
     reader,
     venues,
     modelOf,
+    sanity,
     journal,
     queue,
     get state() {

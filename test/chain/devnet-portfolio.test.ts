@@ -1,3 +1,4 @@
+import { parsePortfolioYaml } from '../../src/portfolio/file.js';
 import { describe, expect, it } from 'vitest';
 import { erc20Abi, maxUint256, parseEther, parseUnits, type Address } from 'viem';
 import { mockUsdcAbi, nonfungiblePositionManagerAbi, perpExchangeAbi, priceFeedAbi } from '../../contracts-abi/index.js';
@@ -230,7 +231,10 @@ describe('devnet multi-asset portfolio', () => {
     const a = devnet().addresses;
     const yaml = devnetPortfolioYaml(a);
     const lines = yaml.split('\n');
-    expect(lines[0]).toBe(`quote: { symbol: USDC, token: ${a.usdc}, decimals: 6, feed: ${a.usdcUsdFeed} }`);
+    expect(lines[0]).toBe(`positionManager: ${a.uniswap.positionManager}`);
+    expect(lines[1]).toBe(`quote: { symbol: USDC, token: ${a.usdc}, decimals: 6, feed: ${a.usdcUsdFeed} }`);
+    // The keeper's own loader reads it as written.
+    expect(parsePortfolioYaml(yaml, 'keeper.yaml').assets.map((x) => [x.id, x.decimals])).toEqual([['ETH', 18], ['BTC', 8]]);
     expect(lines).toContain(`  BTC: { token: ${a.wbtc}, decimals: 8, feed: ${a.btcUsdFeed}, heartbeat: 3600 }`);
     // USDC (0x5FbD...) sorts below WETH (0xe7f1...): USDC is the pool's token0.
     expect(lines).toContain(`  weth-usdc: { address: ${a.uniswap.pool}, token0: USDC, token1: ETH, fee: 500 }`);

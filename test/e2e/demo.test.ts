@@ -96,6 +96,37 @@ describe('npm start: the embedded demo shows a hedge and a top-up within 60 s, e
     expect(Number(run.lines[after]?.['marginRatio'])).toBeGreaterThanOrEqual(venue === 'perp' ? 0.15 : 1.3);
   }, DEMO_BUDGET_MS + 60_000);
 
+  it.each([1, 2])('the multi-asset demo (no HEDGE_VENUE) --seed %i: a hedge and a top-up on each venue', async (seed) => {
+    const { child, done } = startCli(['run', '--seed', String(seed)], {});
+    let output = '';
+    child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
+    const mined = (label: RegExp) => (l: Line) => l['event'] === 'tx.mined' && label.test(String(l['label']));
+    const waits = {
+      started: (l: Line) => l['event'] === 'devnet.started',
+      perpTopUp: mined(/^perp\.deposit/),
+      aaveTopUp: mined(/^aave\.supply/),
+      perpHedge: mined(/^perp\.trade/),
+      aaveHedge: mined(/^(aave\.repay|uniswap\.exactInput)/),
+    };
+    const waited = await Promise.all(Object.values(waits).map((m) => waitForLine(child, m, DEMO_BUDGET_MS))).then(
+      (lines) => ({ lines }),
+      (error: unknown) => ({ error }),
+    );
+    child.kill('SIGINT');
+    const run = await done;
+    if ('error' in waited) {
+      const seen = parseJsonLines(output).map(brief).filter((b) => !b.startsWith('rpc'));
+      throw new Error(`${(waited.error as Error).message}; the demo logged:\n${seen.slice(-60).join('\n')}`);
+    }
+    expect(waited.lines[0]?.['seed']).toBe(seed);
+    expect(String(waited.lines[0]?.['msg'])).toContain('multi-asset portfolio');
+    expect(run.code).toBe(0);
+    // Every action names its venue: the journal and the log say where each went.
+    const planned = run.lines.filter((l) => l['event'] === 'plan' && Array.isArray(l['actions']) && (l['actions'] as unknown[]).length > 0);
+    const venues = new Set(planned.flatMap((l) => (l['actions'] as Array<Record<string, unknown>>).map((a) => String(a['venue'] ?? a['to']))));
+    expect([...venues].sort()).toEqual(['aave', 'perp']);
+  }, DEMO_BUDGET_MS + 60_000);
+
   it('without --seed, a random seed is printed so the run can be replayed', async () => {
     const run = await runCli(['run', '--max-ticks', '1'], {});
     expect(run.code).toBe(0);

@@ -1,5 +1,6 @@
 /** The bench's JSON shape and its table for the terminal. */
 import type { DecisionResult, SizeResult } from './bench-rpc.js';
+import type { PortfolioTickResult } from './bench-portfolio.js';
 import type { GasComparison } from './bench-gas.js';
 import type { MemoryResult } from './bench-memory.js';
 import type { ReactionResult } from './bench-reaction.js';
@@ -13,6 +14,7 @@ export interface BenchResults {
   totalRuntimeSec: number;
   sectionsSec: Record<string, number>;
   requests: { sizes: SizeResult[]; constantInPositions: boolean };
+  portfolio: PortfolioTickResult;
   decision: DecisionResult;
   reaction: ReactionResult;
   gas: GasComparison[];
@@ -55,6 +57,12 @@ export function formatReport(r: BenchResults): string {
     ),
   );
   out.push(`requests constant in the number of positions: ${r.requests.constantInPositions ? 'yes' : 'NO'}`);
+  out.push('');
+  const p = r.portfolio;
+  out.push(
+    `Portfolio keeper (${p.assets} assets, ${p.pools} pools, ${p.venues} venues, ${p.lpPositions} LPs): ${p.rpcRequestsPerTick} RPC requests and ` +
+      `${p.httpRoundTripsPerTick} HTTP round-trips per steady tick, latency median ${p.latencyMs.median} ms, p95 ${p.latencyMs.p95} ms`,
+  );
   out.push('');
   const d = r.decision;
   out.push(`Decision for ${d.positions} LP positions (pure, no I/O; planned: ${d.plannedActions.join(' + ') || 'hold'})`);

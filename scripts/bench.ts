@@ -3,6 +3,7 @@
  * devnet (its own anvil from the deployed dump), printed as a table and written as JSON.
  *
  *   requests   JSON-RPC requests and HTTP round-trips per steady-state tick, 1/10/50 LP positions
+ *   portfolio  the same for the multi-asset demo portfolio (2 assets, 3 pools, 2 venues)
  *   latency    tick latency (read + assess + plan, nothing sent), median and p95, same sizes
  *   decision   assess + plan for a synthetic 100-position portfolio, no I/O
  *   reaction   blocks from the first out-of-band block to the block with the hedge (1 s blocks)
@@ -17,6 +18,7 @@ import { dirname, resolve } from 'node:path';
 import { log, startBenchDevnet } from './bench-env.js';
 import { measureDecision, measureTicks } from './bench-rpc.js';
 import { measureGas } from './bench-gas.js';
+import { measurePortfolioTicks } from './bench-portfolio.js';
 import { measureMemory } from './bench-memory.js';
 import { measureReaction } from './bench-reaction.js';
 import { formatReport, type BenchResults } from './bench-report.js';
@@ -76,6 +78,7 @@ async function main(): Promise<void> {
     const gas = await timed('gas', () => measureGas(devnet));
     const memory = await timed('memory', () => measureMemory(devnet, plan.memoryTicks));
     const ticks = await timed('requests+latency', () => measureTicks(devnet, SIZES, plan.ticksPerSize));
+    const portfolio = await timed('portfolio', () => measurePortfolioTicks(devnet, plan.ticksPerSize));
     const decision = await timed('decision', async () => measureDecision(ticks.snapshot, ticks.policy, 100, plan.decisionIterations));
     await devnet.stop();
     const reaction = await timed('reaction', () => measureReaction(plan.breaches));
@@ -89,6 +92,7 @@ async function main(): Promise<void> {
       totalRuntimeSec: Number(((performance.now() - t0) / 1000).toFixed(1)),
       sectionsSec,
       requests: { sizes: ticks.sizes, constantInPositions: perTick.every((n) => n === perTick[0]) },
+      portfolio,
       decision,
       reaction,
       gas,

@@ -92,6 +92,12 @@ describe('PORTFOLIO_FILE beside the single-asset variables', () => {
   it('needs none of the single-asset addresses', () => {
     expect(loadConfig(base).portfolioFile).toBe('keeper.yaml');
   });
+  it('.env.example copied as .env, plus PORTFOLIO_FILE, loads: it leaves the single-asset settings empty', async () => {
+    const { parse } = await import('dotenv');
+    const { readFileSync } = await import('node:fs');
+    const example = parse(readFileSync(new URL('../../.env.example', import.meta.url)));
+    expect(loadConfig({ ...example, ...base }).portfolioFile).toBe('keeper.yaml');
+  });
   it('refuses what the file declares, naming each variable', () => {
     let err: unknown;
     try {

@@ -137,6 +137,32 @@ describe('portfolio keeper on the devnet demo portfolio (ETH + BTC, perp + Aave)
     expect((await keeper.tickOnce()).assessment.assets.find((x) => x.asset === 'ETH')?.inBand).toBe(true);
   });
 
+  it('a market with no margin yet: the keeper tops it up from the wallet to make room, then opens the short there', async () => {
+    const d = devnet();
+    // BTC's first instrument becomes the perp BTC market, where the account has never deposited.
+    const { keeper } = await portfolioKeeperOn(d, {
+      yaml: (y) => wideBand('ETH')(y).replace('  - { venue: aave, asset: BTC, priority: 1, weight: 1 }', '  - { venue: perp, asset: BTC, priority: 1, weight: 1 }\n  - { venue: aave, asset: BTC, priority: 2, weight: 1 }'),
+    });
+    const c = d.as('portfolioDemo').publicClient;
+    const btcMarket = () => c.readContract({ address: d.addresses.perp, abi: perpExchangeAbi, functionName: 'getAccount', args: [d.addresses.demo.portfolio.account, BigInt(d.addresses.perpBtcMarketId)] });
+    expect((await btcMarket()).marginUnits).toBe(0n);
+    // BTC -4% against ETH: the WBTC/WETH LP buys BTC, the short must grow.
+    await setPortfolioPrices(d, { eth: ETH_USD, btc: (BTC_USD * 96n) / 100n });
+    const r = await keeper.tickOnce();
+    // Aave (the second instrument) takes what it can at its target; the rest opens the perp market,
+    // funded first.
+    expect(r.plan.actions.map((a) => (a.kind === 'adjustHedge' ? a.instrument : `${a.kind}:${a.kind === 'topUp' ? `${a.venue}/${a.asset}` : ''}`))).toEqual(['topUp:perp/BTC', 'aave:BTC', 'perp:BTC']);
+    expect(r.results.map((x) => x.outcome)).toEqual(['done', 'done', 'done']);
+    const topUp = r.plan.actions[0]!.kind === 'topUp' ? r.plan.actions[0]!.amountUnits : 0n;
+    const hedge = r.plan.actions[2]!.kind === 'adjustHedge' ? r.plan.actions[2]!.sizeDeltaUnits : 0n;
+    expect(hedge).toBeLessThan(0n);
+    const after = await btcMarket();
+    expect(after.sizeWei).toBe(hedge * 10n ** 10n); // 8-decimal BTC units -> the exchange's 1e18 size
+    expect(after.marginUnits).toBeLessThanOrEqual(topUp); // less the taker fee
+    expect(after.marginRatioE18).toBeGreaterThanOrEqual(25n * 10n ** 16n - 10n ** 15n); // at its target, the fee aside
+    expect((await keeper.tickOnce()).assessment.assets.find((x) => x.asset === 'BTC')?.inBand).toBe(true);
+  });
+
   it('a venue under its trigger receives collateral moved from another venue when the wallet has none', async () => {
     const d = devnet();
     const me = d.as('portfolioDemo');

@@ -223,3 +223,33 @@ describe('planPortfolio: collateral', () => {
     expect(r.warnings).toMatchObject([{ event: 'topup.insufficient', neededUnits: 1_500n * USD, availableUnits: 100n * USD, venue: 'alpha', bucket: 'ETH' }]);
   });
 });
+
+describe('planPortfolio: room for a hedge no venue can take at its target', () => {
+  // ETH 12 spot hedged -6 on alpha (5,000: ratio 0.4167); beta has no margin at all.
+  const venues = () => ({ alpha: stubAccount('alpha', { ETH: -6n * ETH }, { ETH: 5_000n * USD }), beta: stubAccount('beta', {}, {}) });
+
+  it('with quote in the wallet: a top-up sized to hold the target with the rest of the short, sent before that short', () => {
+    const r = plan({ eth: 12n * ETH, usdc: 100_000n * USD, venues: venues() });
+    // alpha takes what keeps 0.25 (5,000 / (0.25 x 2,000) = 10 ETH: 4 more); the 1.75 left goes to
+    // the first instrument by priority, alpha again, whose bucket then needs 11.75 x 2,000 x 0.25 =
+    // 5,875 USDC: a top-up of 875, and one trade of 5.75.
+    expect(brief(r.actions)).toEqual([
+      ['topUp', 'alpha', 'ETH', 875n * USD],
+      ['adjustHedge', 'eth-alpha', -5_750_000_000_000_000_000n],
+    ]);
+    expect((r.actions[0] as { reason: string }).reason).toMatch(/^room for the ETH hedge: 875\.000000 USDC into alpha\/ETH/);
+    expect(r.state.lastHedgeAtSecByAsset).toEqual({ ETH: NOW });
+  });
+
+  it('with an empty wallet: the rest is left unhedged, and the plan says why', () => {
+    const r = plan({ eth: 12n * ETH, usdc: 0n, venues: venues() });
+    expect(brief(r.actions)).toEqual([['adjustHedge', 'eth-alpha', -4n * ETH]]);
+    expect(r.skipped.join('\n')).toMatch(/ETH: 1\.750000 ETH left unhedged: eth-alpha needs 875\.000000 USDC more collateral for it, but the wallet has 0\.000000 USDC free/);
+  });
+
+  it('within the venue top-up allowance only', () => {
+    const r = plan({ eth: 12n * ETH, usdc: 100_000n * USD, venues: venues(), opts: { topUpAllowance: { alpha: { units: 500n * USD, limitedBy: 'cap' } } } });
+    expect(brief(r.actions)).toEqual([['adjustHedge', 'eth-alpha', -4n * ETH]]);
+    expect(r.skipped.join('\n')).toMatch(/its top-up allowance is 500\.000000 USDC/);
+  });
+});

@@ -6,6 +6,7 @@ import { COOLDOWN_OVERRIDE_BANDS } from '../plan.js';
 import { allocateHedge, largestWithin, requiredChangeUnits, type PendingChanges } from './allocate.js';
 import { venueSpec, type AssetAssessment, type BucketAssessment, type ModelOf, type PortfolioAssessment, type VenueAssessment } from './assess.js';
 import { fmtUnits } from './exposure.js';
+import { bucketName, planFunding, type Budget, type Unfunded } from './fund.js';
 
 /**
  * Decide what to do about a portfolio assessment. Pure: time comes in as nowSec, venues are
@@ -61,6 +62,9 @@ interface Ctx {
   readonly pending: PendingChanges;
   readonly skipped: string[];
   readonly warnings: PortfolioPlanWarning[];
+  /** Short increases no venue could take at its target ratio: funded from the wallet if it can. */
+  readonly unfunded: Unfunded[];
+  readonly budget: Budget;
 }
 
 export function planPortfolio(
@@ -70,7 +74,10 @@ export function planPortfolio(
   nowSec: number,
   opts: PortfolioPlanOptions,
 ): PortfolioPlan {
-  const c: Ctx = { a, state, portfolio, opts, pending: new Map(), skipped: [], warnings: [] };
+  const allowance = new Map<VenueId, bigint>();
+  for (const [venue, al] of Object.entries(opts.topUpAllowance ?? {})) allowance.set(venue, al.units);
+  const budget: Budget = { wallet: a.walletQuoteUnits > 0n ? a.walletQuoteUnits : 0n, allowance, added: new Map() };
+  const c: Ctx = { a, state, portfolio, opts, pending: new Map(), skipped: [], warnings: [], unfunded: [], budget };
   const reductions: PortfolioAction[] = [];
   const increases: PortfolioAction[] = [];
   const hedged: AssetId[] = [];
@@ -85,10 +92,19 @@ export function planPortfolio(
   }
   // Sized after the hedges (for the position they leave), sent before them.
   const collateral = planCollateral(c);
+  // What no venue could take at its target: a top-up from the wallet makes room, then the rest.
+  const funded = planFunding({ ...c, modelOf: opts.modelOf }, c.unfunded, c.budget);
+  for (const h of funded.hedges) {
+    if (!hedged.includes(h.asset)) hedged.push(h.asset);
+    const same = increases.findIndex((x) => x.kind === 'adjustHedge' && x.instrument === h.instrument);
+    const prev = increases[same];
+    if (prev?.kind === 'adjustHedge') increases[same] = { ...prev, sizeDeltaUnits: prev.sizeDeltaUnits + h.sizeDeltaUnits, reason: `${prev.reason}; ${h.reason}` };
+    else increases.push(h);
+  }
   const next = hedged.length === 0
     ? state
     : { ...state, lastHedgeAtSecByAsset: { ...state.lastHedgeAtSecByAsset, ...Object.fromEntries(hedged.map((id) => [id, nowSec])) } };
-  return { actions: [...collateral, ...reductions, ...increases], skipped: c.skipped, warnings: c.warnings, state: next };
+  return { actions: [...collateral, ...funded.topUps, ...reductions, ...increases], skipped: c.skipped, warnings: c.warnings, state: next };
 }
 
 /** Why nothing may be sized on this venue/bucket's prices now; null when they are believed. */
@@ -139,7 +155,10 @@ function planHedge(c: Ctx, x: AssetAssessment, nowSec: number): HedgeAction[] {
     wantedUnits: wanted,
   });
   c.skipped.push(...alloc.reasons.map((r) => `${x.asset} allocation: ${r}`));
-  if (alloc.allocations.length === 0) return hold('no instrument could take it');
+  if (wanted < 0n && alloc.unallocatedUnits < 0n) {
+    c.unfunded.push({ asset: x.asset, units: -alloc.unallocatedUnits, excluded: excludedVenues(c, x.asset), where });
+  }
+  if (alloc.allocations.length === 0) return hold('no instrument could take it at its target ratio');
   const notes = [
     ...(waitSec > 0 ? [`cooldown (${waitSec}s left) overridden: deviation beyond ${COOLDOWN_OVERRIDE_BANDS}x the band`] : []),
     ...(alloc.unallocatedUnits !== 0n ? [`${fmt(alloc.unallocatedUnits)} left unallocated`] : []),
@@ -180,7 +199,6 @@ interface Donor {
   readonly availableUnits: bigint;
 }
 
-const bucketName = (venue: VenueId, bucket: AssetId | null) => (bucket === null ? venue : `${venue}/${bucket}`);
 
 function planCollateral(c: Ctx): PortfolioAction[] {
   const breached = c.a.venues
@@ -191,9 +209,7 @@ function planCollateral(c: Ctx): PortfolioAction[] {
   const q = c.portfolio.quote;
   const fmt = (u: bigint) => fmtUnits(u, q.decimals, q.id);
   const actions: PortfolioAction[] = [];
-  let walletLeft = c.a.walletQuoteUnits > 0n ? c.a.walletQuoteUnits : 0n;
-  const allowanceLeft = new Map<VenueId, bigint>();
-  const allowance = (venue: VenueId) => allowanceLeft.get(venue) ?? c.opts.topUpAllowance?.[venue]?.units ?? null;
+  const allowance = (venue: VenueId) => c.budget.allowance.get(venue) ?? null;
   const movedOut = new Map<string, bigint>();
   for (const { v, b } of breached) {
     const spec = venueSpec(c.portfolio, v.venue);
@@ -212,6 +228,7 @@ function planCollateral(c: Ctx): PortfolioAction[] {
       continue;
     }
     const cap = allowance(v.venue);
+    const walletLeft = c.budget.wallet;
     const fromWallet = minBig(minBig(neededUnits, walletLeft), cap ?? neededUnits);
     let donor: Donor | null = null;
     let moveUnits = 0n;
@@ -252,8 +269,9 @@ function planCollateral(c: Ctx): PortfolioAction[] {
       });
       movedOut.set(from, (movedOut.get(from) ?? 0n) + moveUnits);
     }
-    walletLeft -= fromWallet;
-    if (cap !== null) allowanceLeft.set(v.venue, cap - total);
+    c.budget.wallet -= fromWallet;
+    if (cap !== null) c.budget.allowance.set(v.venue, cap - total);
+    c.budget.added.set(name, (c.budget.added.get(name) ?? 0n) + total);
   }
   return actions;
 }

@@ -38,6 +38,11 @@ export function createPortfolioGauges(registry: Registry, prefix: string) {
   const liqDistance = g('venue_liquidation_distance_pct', 'Move of the asset to its liquidation price, percent, signed', ['venue', 'bucket', 'asset']);
   const venueSafe = g('venue_safe_mode', '1 while the venue is left alone (its account does not match the model)', ['venue']);
   const netUsd = g('portfolio_delta_usd', 'Net delta of the whole portfolio, USD', []);
+  const var99 = g('portfolio_var99_usd', '1-day 99% VaR of the net position (delta-gamma), USD', []);
+  const es99 = g('portfolio_es99_usd', '1-day 99% expected shortfall of the net position, USD', []);
+  const volAnnual = g('asset_vol_annual', 'Annualised volatility of the asset (EWMA of hourly returns, or the prior), fraction', ['asset']);
+  const correlation = g('asset_correlation', 'Correlation of two assets\' hourly returns (EWMA, or the prior)', ['asset', 'other']);
+  const liqSigmas = g('venue_liquidation_distance_sigmas', 'ln(liquidation price / price) in daily sigmas of the asset, signed', ['venue', 'bucket', 'asset']);
 
   return (result: PortfolioTickResult): void => {
     const a = result.assessment;
@@ -71,5 +76,14 @@ export function createPortfolioGauges(registry: Registry, prefix: string) {
         }
       }
     }
+    const r = result.risk;
+    if (!r) return;
+    var99.set(r.var99Usd);
+    es99.set(r.es99Usd);
+    r.assets.forEach((asset, i) => {
+      volAnnual.set({ asset }, r.volAnnual[asset] ?? Number.NaN);
+      r.assets.forEach((other, j) => correlation.set({ asset, other }, r.correlation[i]?.[j] ?? Number.NaN));
+    });
+    for (const l of r.liquidation) liqSigmas.set({ venue: l.venue, bucket: l.bucket, asset: l.asset }, l.sigmas ?? Number.NaN);
   };
 }

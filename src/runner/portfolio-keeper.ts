@@ -18,6 +18,8 @@ import { buildPortfolioAction, createPortfolioVenues, portfolioAllowList, portfo
 import { createKeeperShell, createShellClients } from './keeper-shell.js';
 import { createPortfolioSanity, type PortfolioDoubts } from './portfolio-sanity.js';
 import { describeOutcome } from './tick.js';
+import { dirname } from 'node:path';
+import { createPortfolioRisk, portfolioPriceRecords, type PortfolioRisk } from './portfolio-risk.js';
 import {
   hedgeNotionalUsdE8,
   portfolioTick,
@@ -50,6 +52,14 @@ export interface PortfolioKeeperOptions {
   adoptHistory?: boolean;
   escalateAfterTicks?: number;
   settleWaitMs?: number;
+  /** The live risk engine; default: one over the portfolio's assets, its record in riskRecordDir. */
+  risk?: PortfolioRisk;
+  /**
+   * Where the per-asset price records live (portfolio-prices-<asset>.jsonl); null = in memory only.
+   * Default: beside the journal (JOURNAL_PATH's directory, DATA_DIR by default); none with an in-memory journal
+   * (the embedded devnet, a fork dry-run: their chain is new each run).
+   */
+  riskRecordDir?: string | null;
 }
 
 export interface PortfolioKeeper {
@@ -65,6 +75,8 @@ export interface PortfolioKeeper {
   readonly queue: PendingQueue | null;
   readonly journal: Journal | null;
   readonly failedTicks: number;
+  /** VaR/ES, vols, correlations; loaded from its record before the first tick. */
+  readonly risk: PortfolioRisk;
   tickOnce(blockNumber?: bigint): Promise<PortfolioTickResult>;
   run(opts?: { maxTicks?: number }): Promise<void>;
   stop(): Promise<void>;
@@ -102,6 +114,12 @@ export async function createPortfolioKeeper(opts: PortfolioKeeperOptions): Promi
     },
   });
   let pinnedBlock: bigint | undefined;
+  const recordDir = riskRecordDirOf(opts, journal);
+  const risk = opts.risk ?? createPortfolioRisk({
+    assets: portfolio.assets, pools: portfolio.pools, quote: portfolio.quote,
+    record: recordDir === null ? undefined : portfolioPriceRecords(recordDir, portfolio.assets),
+  });
+  if (!opts.risk) await risk.load();
 
   const deps: PortfolioTickDeps = {
     portfolio,
@@ -117,6 +135,7 @@ export async function createPortfolioKeeper(opts: PortfolioKeeperOptions): Promi
         }
       : undefined,
     beforeSend: queue ? (s) => shell.beforeSend(s.blockNumber) : undefined,
+    riskFigures: (s, a) => risk.figures(s, a),
     async execute(action, assessment, snapshot): Promise<TxOutcome[]> {
       const built = await buildPortfolioAction(action, venues, {
         account,
@@ -172,6 +191,7 @@ export async function createPortfolioKeeper(opts: PortfolioKeeperOptions): Promi
     venues,
     modelOf,
     sanity,
+    risk,
     journal,
     queue,
     get state() {
@@ -198,4 +218,10 @@ function withSettled(r: PortfolioActionResult, journal: Journal): PortfolioActio
     return t;
   });
   return { ...r, txs, ...describeOutcome(txs) };
+}
+
+function riskRecordDirOf(opts: PortfolioKeeperOptions, journal: Journal | null): string | null {
+  if (opts.riskRecordDir !== undefined) return opts.riskRecordDir;
+  const path = opts.journal !== undefined ? journal?.path : opts.config.safety.journalPath;
+  return path === undefined || path === ':memory:' ? null : dirname(path);
 }

@@ -4,6 +4,7 @@ import { fmtUnits } from '../core/portfolio/exposure.js';
 import type { Portfolio, PortfolioSnapshot } from '../portfolio/model.js';
 import type { PortfolioDoubts } from './portfolio-sanity.js';
 import { EMBEDDED_STATUS_NOTE } from './status.js';
+import { createPortfolioRisk, type PortfolioRiskFigures } from './portfolio-risk.js';
 
 function table(rows: ReadonlyArray<readonly string[]>): string {
   const widths = rows.reduce<number[]>((w, r) => r.map((c, i) => Math.max(w[i] ?? 0, c.length)), []);
@@ -14,7 +15,7 @@ const usd = (e8: bigint) => `$${fixedToString(e8, 8, 2)}`;
 
 /** `keeper status` of a portfolio: per asset (spot, hedge, target, band) and per venue bucket (ratio, liquidation prices). */
 export function formatPortfolioStatus(
-  p: Portfolio, s: PortfolioSnapshot, a: PortfolioAssessment, doubts: PortfolioDoubts, opts: { embedded?: boolean } = {},
+  p: Portfolio, s: PortfolioSnapshot, a: PortfolioAssessment, doubts: PortfolioDoubts, opts: { embedded?: boolean; risk?: PortfolioRiskFigures } = {},
 ): string {
   const assetRows = [
     ['asset', 'price', 'spot', 'hedge', 'target', 'net', 'band', ''],
@@ -68,6 +69,33 @@ export function formatPortfolioStatus(
     'venues',
     table(venueRows),
     '',
+    // Without the keeper's figures (its record), the prior's: marked as such.
+    ...riskLines(opts.risk ?? createPortfolioRisk({ assets: p.assets, pools: p.pools, quote: p.quote }).figures(s, a)),
+    '',
     `portfolio net delta ${usd(a.netUsdE8)} (spot ${usd(a.spotUsdE8)})`,
   ].join('\n');
+}
+
+/** The risk table: VaR/ES and the model that answered, vol and correlations per asset, liquidation distance in daily sigmas. */
+function riskLines(f: PortfolioRiskFigures): string[] {
+  const money = (x: number) => `$${x.toFixed(2)}`;
+  const volRows = [
+    ['asset', 'vol/yr', ...f.assets.map((id) => `corr ${id}`)],
+    ...f.assets.map((id, i) => [id, `${((f.volAnnual[id] ?? NaN) * 100).toFixed(1)}%`, ...(f.correlation[i] ?? []).map((c) => c.toFixed(2))]),
+  ];
+  const liqRows = [
+    ['venue', 'bucket', 'asset', 'liquidation distance'],
+    ...f.liquidation.map((l) => [l.venue, l.bucket, l.asset, l.sigmas === null ? 'none' : `${l.sigmas.toFixed(2)} daily sigmas`]),
+  ];
+  return [
+    `risk${f.covarianceSource === 'prior' ? ' (PRIOR: too few hourly returns yet)' : ''}`,
+    table([
+      ['1-day 99% VaR', money(f.var99Usd)],
+      ['1-day 99% ES', money(f.es99Usd)],
+      ['model', `${f.varModel}: ${f.varBasis}`],
+      ['default model (fhs-ewma)', typeof f.fhsVar99Usd === 'number' ? money(f.fhsVar99Usd) : f.fhsVar99Usd],
+    ]),
+    table(volRows),
+    ...(f.liquidation.length ? [table(liqRows)] : []),
+  ];
 }

@@ -9,6 +9,7 @@ import type { TxOutcome } from '../chain/executor.js';
 import { describeOutcome, type ActionResult } from './tick.js';
 import type { Gate } from './keeper-shell.js';
 import type { PortfolioDoubts } from './portfolio-sanity.js';
+import { riskTickFields, type PortfolioRiskFigures } from './portfolio-risk.js';
 
 /**
  * One portfolio tick: read → assess → doubts → gate → plan → guard → execute, the same steps and
@@ -33,6 +34,8 @@ export interface PortfolioTickDeps {
   /** Today's spending, counted from the journal; default: kept in memory. */
   spentToday?(nowSec: number): PortfolioGuardState;
   beforeSend?(snapshot: PortfolioSnapshot): Promise<string | null>;
+  /** Portfolio VaR/ES, vols, correlations (runner/portfolio-risk.ts): on the tick line and in the result. */
+  riskFigures?(snapshot: PortfolioSnapshot, assessment: PortfolioAssessment): PortfolioRiskFigures;
 }
 
 export interface PortfolioActionResult extends Omit<ActionResult, 'action'> {
@@ -48,6 +51,8 @@ export interface PortfolioTickResult {
   doubts: PortfolioDoubts;
   hold: string | null;
   stale: string | null;
+  /** Absent without a riskFigures dep, or when it failed this tick. */
+  risk?: PortfolioRiskFigures;
 }
 
 const NO_DOUBTS: PortfolioDoubts = { portfolio: null, assets: {}, venues: {} };
@@ -100,6 +105,17 @@ function logDoubtChanges(logger: Logger, before: PortfolioPolicyState, doubts: P
   }
 }
 
+/** A failure of the risk figures is logged and the tick goes on: they inform, they do not decide. */
+function riskOf(deps: PortfolioTickDeps, snapshot: PortfolioSnapshot, assessment: PortfolioAssessment): PortfolioRiskFigures | undefined {
+  if (!deps.riskFigures) return undefined;
+  try {
+    return deps.riskFigures(snapshot, assessment);
+  } catch (err) {
+    deps.logger.warn({ event: 'risk.failed', err }, `risk figures failed: ${(err as Error).message}`);
+    return undefined;
+  }
+}
+
 export async function portfolioTick(deps: PortfolioTickDeps, state: PortfolioRunnerState): Promise<PortfolioTickResult> {
   const { logger, portfolio, modelOf } = deps;
   const snapshot = await deps.readSnapshot();
@@ -121,11 +137,13 @@ export async function portfolioTick(deps: PortfolioTickDeps, state: PortfolioRun
     logger.warn({ event: w.event, reason: w.message, venue: w.venue, neededUnits: w.neededUnits, availableUnits: w.availableUnits }, w.message);
   }
   const held = plan.actions.length > 0 ? gate.hold : null;
+  const risk = riskOf(deps, snapshot, assessment);
   const decision = plan.actions.length === 0 || held ? 'hold' : plan.actions.map((a) => `${a.kind}@${a.kind === 'moveCollateral' ? `${a.from}>${a.to}` : a.venue}`).join('+');
   logger.info(
     {
       event: 'tick',
       ...summarizePortfolio(assessment),
+      ...(risk ? riskTickFields(risk) : {}),
       safeMode: doubts.portfolio,
       ...(Object.keys(doubts.assets).length ? { safeAssets: doubts.assets } : {}),
       ...(Object.keys(doubts.venues).length ? { safeVenues: doubts.venues } : {}),
@@ -147,7 +165,7 @@ export async function portfolioTick(deps: PortfolioTickDeps, state: PortfolioRun
   if (blocked) {
     logger.warn({ event: 'action.held', actions: plan.actions.map((a) => a.kind), reason: blocked }, `not acting: ${blocked}`);
     for (const action of plan.actions) results.push({ action, outcome: 'held', reason: blocked, txs: [] });
-    return { snapshot, assessment, plan, results, state: { policy: base, guard }, doubts, hold: blocked, stale: gate.stale };
+    return { snapshot, assessment, plan, results, state: { policy: base, guard }, doubts, hold: blocked, stale: gate.stale, ...(risk ? { risk } : {}) };
   }
   let lastHedge = { ...policy.lastHedgeAtSecByAsset };
   for (const action of plan.actions) {
@@ -173,7 +191,7 @@ export async function portfolioTick(deps: PortfolioTickDeps, state: PortfolioRun
       if (result.outcome !== 'simulated') break;
     }
   }
-  return { snapshot, assessment, plan, results, state: { policy: { ...base, lastHedgeAtSecByAsset: lastHedge }, guard }, doubts, hold: null, stale: gate.stale };
+  return { snapshot, assessment, plan, results, state: { policy: { ...base, lastHedgeAtSecByAsset: lastHedge }, guard }, doubts, hold: null, stale: gate.stale, ...(risk ? { risk } : {}) };
 }
 
 /** USD notional of a hedge action at the asset's price (journal, caps across restarts). */

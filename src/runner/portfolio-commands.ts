@@ -19,6 +19,8 @@ export async function portfolioKeeperFor(
   return createPortfolioKeeper({
     config, portfolio: rt.portfolio, rpcUrls: o.rpcUrls ?? rt.rpcUrls, chainId: rt.chainId, privateKey: rt.privateKey, logger, dryRun,
     telemetry: o.telemetry, journal: o.journal,
+    // The embedded devnet is new each run: its prices must not join a real chain's record.
+    ...(rt.embedded ? { riskRecordDir: null } : {}),
     // The embedded devnet and a fork's throwaway journal are new with their chain: nothing to explain.
     adoptHistory: (o.adoptHistory ?? false) || rt.embedded || o.journal?.path === ':memory:',
   });
@@ -79,7 +81,7 @@ export async function portfolioStatus(config: KeeperConfig, rt: Runtime & { port
   const doubts = keeper.sanity(snapshot);
   return json
     ? JSON.stringify({ snapshot, assessment, doubts }, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v), 2)
-    : formatPortfolioStatus(rt.portfolio, snapshot, assessment, doubts, { embedded: rt.embedded });
+    : formatPortfolioStatus(rt.portfolio, snapshot, assessment, doubts, { embedded: rt.embedded, risk: keeper.risk.figures(snapshot, assessment) });
 }
 
 /**
@@ -99,7 +101,9 @@ export async function portfolioPreflight(file: string, p: Portfolio, rt: Runtime
     ...p.venues.flatMap((v): Array<[string, `0x${string}`]> =>
       v.kind === 'perp'
         ? [[`venues.${v.id}.exchange`, v.exchange]]
-        : [[`venues.${v.id}.addressesProvider`, v.addressesProvider], [`venues.${v.id}.swapRouter`, v.swapRouter], [`venues.${v.id}.quoter`, v.quoter]]),
+        : v.kind === 'morpho'
+          ? [[`venues.${v.id}.morpho`, v.morpho], [`venues.${v.id}.swapRouter`, v.swapRouter], [`venues.${v.id}.quoter`, v.quoter]]
+          : [[`venues.${v.id}.addressesProvider`, v.addressesProvider], [`venues.${v.id}.swapRouter`, v.swapRouter], [`venues.${v.id}.quoter`, v.quoter]]),
   ];
   const codes = await Promise.all(named.map(([, a]) => client.getCode({ address: a })));
   const { basename } = await import('node:path');

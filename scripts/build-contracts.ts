@@ -9,6 +9,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync
 import { createRequire } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { MORPHO_CONTRACTS, MORPHO_PACKAGE, MORPHO_SOLC_VERSION, compileMorphoAbis } from '../src/devnet/morpho-artifacts.js';
 
 export const SOLC_VERSION = '0.8.37';
 export const COMPILER_SETTINGS = {
@@ -179,6 +180,14 @@ export async function buildArtifacts(rootDir: string = DEFAULT_ROOT): Promise<Ma
   for (const name of external) {
     files.set(`contracts-abi/external/${name}.ts`, externalModule(name, EXTERNAL_ARTIFACTS[name] ?? '', rootDir));
   }
+  // Morpho Blue ships Solidity only: its ABIs come from an ABI-only compile (src/devnet/morpho-artifacts.ts).
+  const morpho = await compileMorphoAbis();
+  for (const [name, abi] of Object.entries(morpho)) {
+    const from = `${MORPHO_PACKAGE} ${MORPHO_CONTRACTS[name as keyof typeof MORPHO_CONTRACTS]} (solc ${MORPHO_SOLC_VERSION}, ABI only)`;
+    files.set(`contracts-abi/external/${name}.ts`, header(from) + `export const ${camelName(name)}Abi = ${toTsLiteral(abi)} as const;\n`);
+    external.push(name);
+  }
+  external.sort();
   files.set('contracts-abi/external/index.ts', indexModule(external));
   files.set('contracts-abi/index.ts', indexModule(own.map((c) => c.name), ["export * from './external/index.js';"]));
   return files;

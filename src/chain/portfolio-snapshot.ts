@@ -15,6 +15,8 @@ import {
 import { positionAmounts } from '../spot/uniswap-math.js';
 import { aaveReadCalls, aaveReservesChanged, parseAaveAccount, resolveAave, type AaveMarket } from '../venues/aave-read.js';
 import { parsePerpAccount, perpReadCalls } from '../venues/perp-read.js';
+import { morphoMarketMoved, morphoRateCalls, morphoReadCalls, parseMorphoAccount, resolveMorpho, type MorphoMarketRef } from '../venues/morpho-read.js';
+import { createV4Reader } from './v4-reads.js';
 import { addTicks, parsePoolFeeGrowth, poolFeeCalls, positionFeesOwed, tickCalls, ticksNeeded, type PoolFeeGrowth, type RawPosition } from './lp-fee-reads.js';
 
 export interface PortfolioSnapshotReader {
@@ -28,6 +30,8 @@ type Settled = { status: 'success'; result: unknown } | { status: 'failure'; err
 interface Segment {
   label: string;
   calls: readonly ContractFunctionParameters[];
+  /** A failed call reads as `undefined` instead of failing the snapshot. */
+  allowFailure?: boolean;
 }
 
 const E8_DECIMALS = 8n;
@@ -73,10 +77,16 @@ export function createPortfolioSnapshotReader(params: {
     if (!t) throw new Error(`portfolio: pool token ${id} is neither an asset nor the quote`);
     return t;
   };
-  const poolByKey = new Map(pf.pools.map((p) => [poolKey(token(p.token0), token(p.token1), p.fee), p]));
+  // v4 pools are read by src/chain/v4-reads.ts: everything else here is v3.
+  const v3Pools = pf.pools.filter((p) => (p.version ?? 'v3') === 'v3');
+  const v4Pools = pf.pools.filter((p) => p.version === 'v4');
+  const v4 = pf.uniswapV4 && v4Pools.length > 0 ? createV4Reader({ publicClient, account, v4: pf.uniswapV4, pools: v4Pools, token }) : null;
+  const poolByKey = new Map(v3Pools.map((p) => [poolKey(token(p.token0), token(p.token1), p.fee), p]));
   const poolOf = (raw: RawPosition): PoolSpec | undefined => poolByKey.get(poolKey(raw[2], raw[3], raw[4]));
 
   let knownIds: bigint[] = [];
+  /** Per Morpho venue: its market's params and the market state of the last read (for the IRM call). */
+  const morphoRefs = new Map<string, MorphoMarketRef>();
   /** Per pool id: the ticks the last read's positions needed, read again in the same call. */
   let knownTicks = new Map<string, number[]>();
   let started: Promise<{ mc: Address | null; aave: Map<string, AaveMarket> }> | undefined;
@@ -106,6 +116,7 @@ export function createPortfolioSnapshotReader(params: {
     return segments.map((s) =>
       s.calls.map((c) => {
         const r = settled[i++] as Settled;
+        if (r.status === 'failure' && s.allowFailure) return undefined;
         if (r.status === 'failure') throw new Error(`portfolio snapshot at block ${at}: ${s.label}: ${describe(c)} failed`, { cause: r.error });
         return r.result;
       }),
@@ -118,12 +129,13 @@ export function createPortfolioSnapshotReader(params: {
     const mc = code && code !== '0x' ? (params.multicall3 as Address) : null;
     const aave = new Map<string, AaveMarket>();
     for (const v of pf.venues) if (v.kind === 'aave') aave.set(v.id, await resolveAave(publicClient, v, at));
-    const poolSegments = pf.pools.map((p) => ({
+    for (const v of pf.venues) if (v.kind === 'morpho') morphoRefs.set(v.id, await resolveMorpho(publicClient, v, at));
+    const poolSegments = v3Pools.map((p) => ({
       label: `pool ${p.id}`,
       calls: (['token0', 'token1', 'fee'] as const).map((functionName) => ({ address: p.address, abi: uniswapV3PoolAbi, functionName })),
     }));
     const found = await run(poolSegments, mc, at);
-    pf.pools.forEach((p, i) => {
+    v3Pools.forEach((p, i) => {
       const [t0, t1, fee] = found[i] as [Address, Address, number];
       if (poolKey(t0, t1, fee) !== poolKey(token(p.token0), token(p.token1), p.fee)) {
         throw new Error(`pool ${p.id} at ${p.address} is ${t0}/${t1} fee ${fee}, declared ${p.token0} ${token(p.token0)}/${p.token1} ${token(p.token1)} fee ${p.fee}`);
@@ -138,13 +150,15 @@ export function createPortfolioSnapshotReader(params: {
         return perpReadCalls(v, account);
       case 'aave':
         return aaveReadCalls(aave.get(v.id) as AaveMarket, account);
+      case 'morpho':
+        return morphoReadCalls(morphoRefs.get(v.id) as MorphoMarketRef, account);
       default:
         return assertNever(v, 'venue kind');
     }
   }
 
   /** The venue's account; an Aave market whose reserves list changed is resolved again and re-read. */
-  async function venueAccount(v: VenueSpec, results: unknown[], ctx: { mc: Address | null; aave: Map<string, AaveMarket> }, at: bigint): Promise<VenueAccount> {
+  async function venueAccount(v: VenueSpec, results: unknown[], ctx: { mc: Address | null; aave: Map<string, AaveMarket> }, at: bigint, timeSec: bigint): Promise<VenueAccount> {
     switch (v.kind) {
       case 'perp':
         return parsePerpAccount(v, results);
@@ -156,6 +170,13 @@ export function createPortfolioSnapshotReader(params: {
           [results] = (await run([{ label: `venue ${v.id} (aave)`, calls: aaveReadCalls(market, account) }], ctx.mc, at)) as [unknown[]];
         }
         return parseAaveAccount(v, market, results);
+      }
+      case 'morpho': {
+        // The IRM's rate was asked with the last read's market state: ask again if it moved.
+        const { next, moved } = morphoMarketMoved(morphoRefs.get(v.id) as MorphoMarketRef, results);
+        morphoRefs.set(v.id, next);
+        const again = moved ? await run([{ label: `venue ${v.id} (morpho rate)`, calls: morphoRateCalls(next) }], ctx.mc, at) : null;
+        return parseMorphoAccount(next, results, timeSec, again ? ((again[0] as unknown[])[0] as bigint) : undefined);
       }
       default:
         return assertNever(v, 'venue kind');
@@ -198,7 +219,7 @@ export function createPortfolioSnapshotReader(params: {
       : [];
 
   /** Everything of one tick, in the order `read` parses it; the ids and ticks of the last read are re-read. */
-  function tickSegments(ids: readonly bigint[], ticks: ReadonlyMap<string, number[]>, mc: Address | null, aave: Map<string, AaveMarket>): Segment[] {
+  function tickSegments(ids: readonly bigint[], ticks: ReadonlyMap<string, number[]>, mc: Address | null, aave: Map<string, AaveMarket>, last: readonly Segment[]): Segment[] {
     return [
       ...pf.assets.map((a) => ({ label: `feed ${a.id}`, calls: feedCalls(a.feed) })),
       { label: `quote feed ${pf.quote.id}`, calls: feedCalls(pf.quote.feed) },
@@ -216,7 +237,7 @@ export function createPortfolioSnapshotReader(params: {
         label: `position manager ${positionManager}`,
         calls: [npm('balanceOf', [account]), ...ids.map((_, i) => npm('tokenOfOwnerByIndex', [account, BigInt(i)])), ...ids.map((id) => npm('positions', [id]))],
       },
-      ...pf.pools.map((p) => ({
+      ...v3Pools.map((p) => ({
         label: `pool ${p.id}`,
         calls: [
           { address: p.address, abi: uniswapV3PoolAbi, functionName: 'slot0' },
@@ -225,6 +246,7 @@ export function createPortfolioSnapshotReader(params: {
         ],
       })),
       ...pf.venues.map((v) => ({ label: `venue ${v.id} (${v.kind})`, calls: venueCalls(v, aave) })),
+      ...last,
     ];
   }
 
@@ -238,9 +260,10 @@ export function createPortfolioSnapshotReader(params: {
     const { mc } = ctx;
     const ids = knownIds;
     const ticks = knownTicks;
+    const v4Tick = v4?.tick();
     const [chainFallback, results] = await Promise.all([
       mc ? null : Promise.all([publicClient.getBalance({ address: account, blockNumber: at }), publicClient.getBlock({ blockNumber: at })]),
-      run(tickSegments(ids, ticks, mc, ctx.aave), mc, at),
+      run(tickSegments(ids, ticks, mc, ctx.aave, v4Tick?.segments ?? []), mc, at),
     ]);
     let k = 0;
     const next = (): unknown[] => results[k++] as unknown[];
@@ -260,13 +283,14 @@ export function createPortfolioSnapshotReader(params: {
 
     const pools: Record<string, PoolState> = {};
     const growth = new Map<string, PoolFeeGrowth>();
-    for (const p of pf.pools) {
+    for (const p of v3Pools) {
       const [slot0, liquidity, ...fee] = next();
       const [sqrtPriceX96, tick] = slot0 as readonly [bigint, number];
       pools[p.id] = { sqrtPriceX96, tick, liquidity: liquidity as bigint };
       growth.set(p.id, parsePoolFeeGrowth(fee, ticks.get(p.id) ?? []));
     }
     const venueResults = pf.venues.map(() => next());
+    const v4Read = v4Tick ? await v4Tick.parse(results.slice(k) as unknown[][], at, (segments) => run(segments, mc, at)) : null;
 
     const { tokenIds, positions } = await positionsNow(ids, npmValues[0] as bigint, idsNow, positionsThen, mc, at);
     await readMissingTicks(positions, growth, mc, at);
@@ -277,7 +301,11 @@ export function createPortfolioSnapshotReader(params: {
       return lp ? [lp] : [];
     });
     const venues: Record<string, VenueAccount> = {};
-    for (const [i, v] of pf.venues.entries()) venues[v.id] = await venueAccount(v, venueResults[i] as unknown[], ctx, at);
+    for (const [i, v] of pf.venues.entries()) venues[v.id] = await venueAccount(v, venueResults[i] as unknown[], ctx, at, blockTimestampSec);
+    if (v4Read) {
+      Object.assign(pools, v4Read.pools);
+      lps.push(...v4Read.lps);
+    }
     return { chainId: publicClient.chain.id, blockNumber: at, blockTimestampSec, account, prices, quotePriceE8, wallet: { nativeWei, balances }, pools, lps, venues };
   }
 
@@ -286,7 +314,7 @@ export function createPortfolioSnapshotReader(params: {
     const needed = new Map<string, number[]>();
     const segments: Segment[] = [];
     const missingByPool: [PoolSpec, number[]][] = [];
-    for (const p of pf.pools) {
+    for (const p of v3Pools) {
       const want = ticksNeeded(positions.filter((raw) => poolOf(raw)?.id === p.id));
       needed.set(p.id, want);
       const missing = want.filter((t) => !growth.get(p.id)?.ticks.has(t));

@@ -51,9 +51,15 @@ const KNOWN_FUNCTIONS: ReadonlyMap<string, BoundSpec> = new Map<string, BoundSpe
 
 /**
  * Known only to a multi-asset context (`tokens` given): the portfolio venues move collateral out
- * of a venue; the single-asset venues never withdraw, so their context keeps refusing it.
+ * of a venue; the single-asset venues never withdraw, so their context keeps refusing it. Morpho
+ * Blue (a portfolio venue only) moves its collateral with its own two functions; its `borrow` and
+ * `repay` are the known debt functions.
  */
-const PORTFOLIO_FUNCTIONS: ReadonlyMap<string, BoundSpec> = new Map<string, BoundSpec>([['withdraw', 'none:collateral']]);
+const PORTFOLIO_FUNCTIONS: ReadonlyMap<string, BoundSpec> = new Map<string, BoundSpec>([
+  ['withdraw', 'none:collateral'],
+  ['supplyCollateral', 'none:collateral'],
+  ['withdrawCollateral', 'none:collateral'],
+]);
 
 function neededBound(fn: string, ctx: TxBoundsContext | undefined): BoundSpec | undefined {
   return KNOWN_FUNCTIONS.get(fn) ?? (ctx?.tokens ? PORTFOLIO_FUNCTIONS.get(fn) : undefined);

@@ -34,6 +34,12 @@ export const DEVNET_ROLES = {
    * both venues at once: ETH on the perp exchange and Aave, BTC on Aave.
    */
   portfolioDemo: 5,
+  /**
+   * Holds a Uniswap v4 LP position (WETH/USDC, src/devnet/deploy-v4.ts), unhedged: an account of
+   * its own, so the other demos' exact deltas do not move. The last default account, out of the
+   * way of roles added in order.
+   */
+  v4Demo: 9,
 } as const;
 
 export type DevnetRole = keyof typeof DEVNET_ROLES;

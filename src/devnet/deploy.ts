@@ -9,6 +9,8 @@ import { deployAaveV3, seedAaveLiquidity, type AaveAddresses } from './aave.js';
 import { aavePoolAbi } from './aave-artifacts.js';
 import { deployCoreContracts } from './deploy-core.js';
 import { deployPortfolio, type PoolRef } from './deploy-portfolio.js';
+import { deployMorpho, type MorphoDevnetDeployment } from './deploy-morpho.js';
+import { deployV4, type V4DevnetDeployment } from './deploy-v4.js';
 import {
   createAndSeedPool,
   deployUniswapV3,
@@ -46,6 +48,10 @@ export interface DevnetAddresses {
   perpBtcMarketId: string;
   /** Every pool, by pair; `wethUsdc` is `uniswap.pool`. */
   pools: { wethUsdc: PoolRef; wbtcUsdc: PoolRef; wethWbtc: PoolRef };
+  /** Uniswap v4 (PoolManager, PositionManager, StateView, Permit2), a WETH/USDC pool and the v4Demo's position. */
+  v4: V4DevnetDeployment;
+  /** Morpho Blue (real bytecode), its IRM and oracle, and the WETH-loan / USDC-collateral market with a lender. */
+  morpho: MorphoDevnetDeployment;
 }
 
 export const DEVNET_ETH_PRICE_E8 = 2_000n * 10n ** 8n;
@@ -225,7 +231,16 @@ export async function deployDevnet(rpcUrl: string): Promise<DevnetAddresses> {
     },
   );
 
-  const roles = ['deployer', 'perpDemo', 'marketMaker', 'liquidator', 'aaveDemo', 'portfolioDemo'] as const;
+  // Uniswap v4 after all of the above, for the same reason.
+  const v4 = await deployV4(
+    { deployer, demo: clientsFor(rpcUrl, 'v4Demo') },
+    { weth: core.weth, usdc: core.usdc, ethPriceE8: DEVNET_ETH_PRICE_E8, setCode: (address, bytecode) => test.setCode({ address, bytecode }) },
+  );
+
+  // Morpho Blue after all of the above, for the same reason.
+  const morpho = await deployMorpho(deployer, { weth: core.weth, usdc: core.usdc, ethUsdFeed: core.ethUsdFeed, usdcUsdFeed: core.usdcUsdFeed });
+
+  const roles = ['deployer', 'perpDemo', 'marketMaker', 'liquidator', 'aaveDemo', 'portfolioDemo', 'v4Demo'] as const;
   return {
     chainId: 31337,
     usdc: core.usdc,
@@ -251,6 +266,8 @@ export async function deployDevnet(rpcUrl: string): Promise<DevnetAddresses> {
     btcUsdFeed: portfolio.btcUsdFeed,
     perpBtcMarketId: portfolio.perpBtcMarketId.toString(),
     pools: portfolio.pools,
+    v4,
+    morpho,
   };
 }
 

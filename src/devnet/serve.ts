@@ -63,13 +63,14 @@ const ROLE_NOTES: Record<DevnetRole, string> = {
   liquidator: 'liquidates under-margined accounts',
   aaveDemo: 'demo portfolio hedged on Aave V3',
   portfolioDemo: 'multi-asset demo (ETH hedged on perp + Aave, BTC on Aave)',
+  v4Demo: 'holds a Uniswap v4 WETH/USDC LP position (unhedged)',
 };
 
 /** Human summary: addresses, demo accounts with anvil's public test keys, the RPC URL. */
 export function formatDevnetSummary(f: DevnetAddressesFile, addressesPath: string, ethPriceE8: bigint, market?: string): string {
   const row = (label: string, value: string) => `  ${label.padEnd(18)} ${value}`;
   const roles = (Object.keys(DEVNET_ROLES) as DevnetRole[]).sort((x, y) => DEVNET_ROLES[x] - DEVNET_ROLES[y]);
-  const lpOf: Partial<Record<DevnetRole, string>> = { perpDemo: f.demo.perp.lpTokenId, aaveDemo: f.demo.aave.lpTokenId };
+  const lpOf: Partial<Record<DevnetRole, string>> = { perpDemo: f.demo.perp.lpTokenId, aaveDemo: f.demo.aave.lpTokenId, v4Demo: f.v4.demo.tokenId };
   return [
     `Devnet ready: chain ${f.chainId} at ${f.rpcUrl}`,
     `Addresses written to ${addressesPath}`,
@@ -86,6 +87,9 @@ export function formatDevnetSummary(f: DevnetAddressesFile, addressesPath: strin
     row('Position manager', f.uniswap.positionManager),
     row('Swap router', f.uniswap.swapRouter),
     row('Quoter V2', f.uniswap.quoterV2),
+    row('v4 PoolManager', f.v4.poolManager),
+    row('v4 PositionManager', f.v4.positionManager),
+    row('v4 StateView', f.v4.stateView),
     row('Aave pool', f.aave.pool),
     row('Aave data provider', f.aave.dataProvider),
     '',

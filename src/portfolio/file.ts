@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
+import { zeroAddress } from 'viem';
 import type { z } from 'zod';
 import { ConfigError } from '../config-reader.js';
 import type { Address } from '../core/types.js';
@@ -7,8 +8,8 @@ import type {
   AssetPolicy, AssetSpec, CollateralPolicy, InstrumentSpec, PoolSpec, Portfolio, QuoteSpec, VenueSpec,
 } from './model.js';
 import {
-  NAME_EXPECTED, OPTIONAL_ADDRESS, TOP_LEVEL_KEYS, VENUE_KINDS, aaveVenueSchema, assetPolicySchema, assetSchema, closestName, fixedText, instrumentSchema,
-  isMapping, isName, perpVenueSchema, policySchema, poolSchema, quoteSchema, readYaml, salvageToken, toUnits, unknownKeyMessage,
+  NAME_EXPECTED, OPTIONAL_ADDRESS, TOP_LEVEL_KEYS, VENUE_KINDS, aaveVenueSchema, morphoVenueSchema, assetPolicySchema, assetSchema, closestName, fixedText, instrumentSchema,
+  isMapping, isName, perpVenueSchema, policySchema, poolSchema, poolV4Schema, uniswapV4Schema, quoteSchema, readYaml, salvageToken, toUnits, unknownKeyMessage,
 } from './schema.js';
 
 /**
@@ -138,20 +139,25 @@ function parsePools(root: Record<string, unknown>, p: Problems, out: Parsed): vo
       continue;
     }
     out.declaredPools.add(id);
-    const pool = p.entry(poolSchema, raw, ['pools', id]);
+    // A v4 pool is a key (currency0/currency1 in place of token0/token1); its address, the PoolManager, comes from uniswapV4.
+    const v4 = isMapping(raw) && raw['version'] === 'v4' ? p.entry(poolV4Schema, raw, ['pools', id]) : undefined;
+    const pool = v4 === undefined ? p.entry(poolSchema, raw, ['pools', id]) : v4 && { address: zeroAddress, token0: v4.currency0, token1: v4.currency1, fee: v4.fee };
     if (!pool) continue;
-    const t0 = tokenOf(pool.token0, ['pools', id, 'token0']);
-    const t1 = tokenOf(pool.token1, ['pools', id, 'token1']);
-    if (pool.token0 === pool.token1) p.add(['pools', id, 'token1'], `same token as token0 (${pool.token0})`);
+    const [k0, k1] = v4 ? ['currency0', 'currency1'] : ['token0', 'token1'];
+    const t0 = tokenOf(pool.token0, ['pools', id, k0]);
+    const t1 = tokenOf(pool.token1, ['pools', id, k1]);
+    if (pool.token0 === pool.token1) p.add(['pools', id, k1], `same token as ${k0} (${pool.token0})`);
     else if (t0 && t1 && t0.address.toLowerCase() > t1.address.toLowerCase()) {
-      p.add(['pools', id, 'token0'], `Uniswap orders a pool's tokens by address: token0 should be ${pool.token1} (${t1.address}) and token1 ${pool.token0} (${t0.address})`);
+      p.add(['pools', id, k0], `Uniswap orders a pool's tokens by address: ${k0} should be ${pool.token1} (${t1.address}) and ${k1} ${pool.token0} (${t0.address})`);
     }
-    const seen = addresses.get(pool.address.toLowerCase());
-    if (seen !== undefined) p.add(['pools', id, 'address'], `same pool address as pools.${seen}`);
-    else addresses.set(pool.address.toLowerCase(), id);
+    const at = v4 ? `v4 ${[pool.token0, pool.token1, pool.fee, v4.tickSpacing, v4.hooks ?? zeroAddress].join('/').toLowerCase()}` : pool.address.toLowerCase();
+    const seen = addresses.get(at);
+    if (seen !== undefined) p.add(['pools', id, v4 ? 'fee' : 'address'], `same pool ${v4 ? 'key' : 'address'} as pools.${seen}`);
+    else addresses.set(at, id);
     // A pool with an undeclared token is reported once, here, not again by the swap pools naming it.
     const known = (t: string) => t === out.quoteId || out.declaredAssets.has(t);
-    if (known(pool.token0) && known(pool.token1)) out.pools.set(id, { id, address: pool.address, token0: pool.token0, token1: pool.token1, fee: pool.fee });
+    const version = v4 ? { version: 'v4' as const, tickSpacing: v4.tickSpacing, hooks: v4.hooks ?? zeroAddress } : {};
+    if (known(pool.token0) && known(pool.token1)) out.pools.set(id, { id, address: pool.address, token0: pool.token0, token1: pool.token1, fee: pool.fee, ...version });
   }
 }
 
@@ -172,6 +178,20 @@ function collateral(
   // Default: five full top-ups a day, as MAX_TOPUP_PER_DAY_USDC defaults in the env config.
   const perDay = v.maxTopUpPerDay === null ? (maxTopUp ?? 0n) * 5n : unitsOf(ctx, p, quote, v.maxTopUpPerDay, [...path, 'maxTopUpPerDay']);
   return { triggerE18: v.trigger, targetE18: v.target, maxTopUpUnits: maxTopUp ?? 0n, maxTopUpPerDayUnits: perDay ?? 0n };
+}
+
+/** The loan asset is declared, and its swap pool is a v3 pool trading it against the quote. */
+function checkMorphoVenue(v: { loanAsset: string; swapPool: string }, path: Path, ctx: Parsed, p: Problems): void {
+  if (v.loanAsset === ctx.quoteId) p.add([...path, 'loanAsset'], `${v.loanAsset} is the quote; the quote is the collateral, never the loan`);
+  else if (!ctx.declaredAssets.has(v.loanAsset)) p.missing([...path, 'loanAsset'], 'asset', v.loanAsset, ctx.declaredAssets);
+  const pool = ctx.pools.get(v.swapPool);
+  const pair = pool ? [pool.token0, pool.token1] : [];
+  const at = [...path, 'swapPool'];
+  if (!ctx.declaredPools.has(v.swapPool)) p.missing(at, 'pool', v.swapPool, ctx.declaredPools);
+  else if (pool?.version === 'v4') p.add(at, `pool ${v.swapPool} is a Uniswap v4 pool; swaps go through the V3 swapRouter: name a v3 pool`);
+  else if (pool && ctx.quoteId !== null && !(pair.includes(v.loanAsset) && pair.includes(ctx.quoteId))) {
+    p.add(at, `pool ${v.swapPool} trades ${pair.join('/')}, not ${v.loanAsset} against the quote ${ctx.quoteId}`);
+  }
 }
 
 function parseVenues(root: Record<string, unknown>, p: Problems, ctx: Parsed): { declared: Set<string>; venues: Map<string, VenueSpec> } {
@@ -205,12 +225,19 @@ function parseVenues(root: Record<string, unknown>, p: Problems, ctx: Parsed): {
         const pool = ctx.pools.get(poolId);
         const pair = pool ? [pool.token0, pool.token1] : [];
         if (!ctx.declaredPools.has(poolId)) p.missing(at, 'pool', poolId, ctx.declaredPools);
+        else if (pool?.version === 'v4') p.add(at, `pool ${poolId} is a Uniswap v4 pool; swaps go through the V3 swapRouter: name a v3 pool`);
         else if (pool && ctx.quoteId !== null && !(pair.includes(asset) && pair.includes(ctx.quoteId))) {
           p.add(at, `pool ${poolId} trades ${pair.join('/')}, not ${asset} against the quote ${ctx.quoteId}`);
         }
       }
       const { addressesProvider, swapRouter, quoter, swapPools } = v;
       venues.set(id, { kind: 'aave', id, addressesProvider, swapRouter, quoter, swapPools, collateral: collateral(v, path, ctx, p) });
+    } else if (kind === 'morpho') {
+      const v = p.entry(morphoVenueSchema, raw, path);
+      if (!v) continue;
+      checkMorphoVenue(v, path, ctx, p);
+      const { morpho, marketId, loanAsset, swapPool, swapRouter, quoter } = v;
+      venues.set(id, { kind: 'morpho', id, morpho, marketId, loanAsset, swapPool, swapRouter, quoter, collateral: collateral(v, path, ctx, p) });
     } else {
       p.add([...path, 'kind'], kind === undefined || kind === null ? `required (${VENUE_KINDS.join(' or ')})` : `expected ${VENUE_KINDS.join(' or ')}`);
     }
@@ -239,6 +266,9 @@ function parseInstruments(root: Record<string, unknown>, p: Problems, ctx: Parse
     const venue = v.venues.get(it.venue);
     if (venue?.kind === 'perp' && ctx.declaredAssets.has(it.asset) && venue.markets[it.asset] === undefined) {
       p.add([...path, 'asset'], `venue ${it.venue} has no market for ${it.asset} (add venues.${it.venue}.markets.${it.asset})`);
+    }
+    if (venue?.kind === 'morpho' && ctx.declaredAssets.has(it.asset) && venue.loanAsset !== it.asset) {
+      p.add([...path, 'asset'], `venue ${it.venue} lends ${venue.loanAsset}; it cannot hedge ${it.asset}`);
     }
     if (venue?.kind === 'aave' && ctx.declaredAssets.has(it.asset) && venue.swapPools[it.asset] === undefined) {
       p.add([...path, 'asset'], `venue ${it.venue} has no swap pool for ${it.asset} (add venues.${it.venue}.swapPools.${it.asset})`);
@@ -305,7 +335,11 @@ export function parsePortfolioYaml(text: string, fileLabel: string): Portfolio {
     if (!(TOP_LEVEL_KEYS as readonly string[]).includes(key)) p.add([key], unknownKeyMessage(key, TOP_LEVEL_KEYS));
   }
   const positionManager = p.entry(OPTIONAL_ADDRESS, root['positionManager'], ['positionManager']);
+  const uniswapV4 = root['uniswapV4'] === undefined ? undefined : p.entry(uniswapV4Schema, root['uniswapV4'], ['uniswapV4']);
   const ctx = parseQuoteAndAssets(root, p);
+  for (const pool of ctx.pools.values()) {
+    if (pool.version === 'v4' && uniswapV4 === undefined) p.add(['pools', pool.id, 'version'], 'a v4 pool needs the top-level uniswapV4 (poolManager, positionManager, stateView)');
+  }
   const venues = parseVenues(root, p, ctx);
   const { instruments, hedged } = parseInstruments(root, p, ctx, venues);
   const policy = p.entry(policySchema, root['policy'] ?? {}, ['policy']);
@@ -313,9 +347,10 @@ export function parsePortfolioYaml(text: string, fileLabel: string): Portfolio {
   if (p.lines.length > 0 || !ctx.quote || !policy) throw new ConfigError(p.lines);
   return deepFreeze({
     ...(positionManager ? { positionManager } : {}),
+    ...(uniswapV4 ? { uniswapV4 } : {}),
     quote: ctx.quote,
     assets: [...ctx.assets.values()],
-    pools: [...ctx.pools.values()],
+    pools: [...ctx.pools.values()].map((x) => (x.version === 'v4' && uniswapV4 ? { ...x, address: uniswapV4.poolManager } : x)),
     venues: [...venues.venues.values()],
     instruments,
     policy: { assets: policyAssets, cooldownSec: policy.cooldown, maxSlippageBps: policy.maxSlippageBps, includeNative: policy.includeNative },

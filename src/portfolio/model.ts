@@ -46,6 +46,27 @@ export interface PoolSpec {
   readonly token0: string;
   readonly token1: string;
   readonly fee: number;
+  /**
+   * Absent = 'v3'. A v4 pool has no contract of its own: `address` is then the PoolManager that
+   * holds it, token0/token1 are its currency0/currency1 and the pool is the key (tokens, fee,
+   * tickSpacing, hooks), read through `Portfolio.uniswapV4`.
+   */
+  readonly version?: 'v3' | 'v4';
+  /** v4 only: the pool key's tick spacing and hooks contract (the zero address: no hooks). */
+  readonly tickSpacing?: number;
+  readonly hooks?: Address;
+}
+
+/** Uniswap v4 contracts whose positions (in the declared v4 pools) count as spot. */
+export interface UniswapV4Spec {
+  readonly poolManager: Address;
+  readonly positionManager: Address;
+  readonly stateView: Address;
+  /**
+   * First block to search for the account's position NFTs (Transfer logs: v4's PositionManager
+   * does not enumerate an owner's tokens). 0 = from genesis.
+   */
+  readonly fromBlock: bigint;
 }
 
 /** Trigger/target of a venue's collateral ratio (perp margin ratio, Aave health factor), E18. */
@@ -78,8 +99,28 @@ export interface AaveVenueSpec {
   readonly collateral: CollateralPolicy;
 }
 
+/**
+ * One Morpho Blue market (loan = the hedged asset, collateral = the quote): its short is a
+ * borrow of `loanAsset`, sold for the quote on `swapPool` (and bought back to repay).
+ */
+export interface MorphoVenueSpec {
+  readonly kind: 'morpho';
+  readonly id: VenueId;
+  /** The Morpho Blue singleton. */
+  readonly morpho: Address;
+  /** The market's id: keccak256 of its MarketParams, bytes32 hex. */
+  readonly marketId: `0x${string}`;
+  /** Asset id of the market's loan token (the asset this venue shorts). */
+  readonly loanAsset: AssetId;
+  /** Pool id where the loan asset is sold for (and bought back with) the quote. */
+  readonly swapPool: string;
+  readonly swapRouter: Address;
+  readonly quoter: Address;
+  readonly collateral: CollateralPolicy;
+}
+
 /** Every venue kind the keeper knows. A `switch` over `kind` ends in `assertNever`. */
-export type VenueSpec = PerpVenueSpec | AaveVenueSpec;
+export type VenueSpec = PerpVenueSpec | AaveVenueSpec | MorphoVenueSpec;
 export type VenueKind = VenueSpec['kind'];
 
 /** A (venue, market, asset) that carries part of an asset's hedge. */
@@ -117,6 +158,8 @@ export interface Portfolio {
    * absent = LP positions are not read.
    */
   readonly positionManager?: Address;
+  /** Uniswap v4 position manager and state view; absent = v4 positions are not read. */
+  readonly uniswapV4?: UniswapV4Spec;
   readonly quote: QuoteSpec;
   /** In declaration order (the order of every per-asset list the keeper prints). */
   readonly assets: readonly AssetSpec[];
@@ -222,7 +265,45 @@ export interface AaveVenueAccount {
   };
 }
 
-export type VenueAccount = PerpVenueAccount | AaveVenueAccount;
+/** Morpho Blue's `MarketParams` of the venue's market (`idToMarketParams`). */
+export interface MorphoMarketParams {
+  readonly loanToken: Address;
+  readonly collateralToken: Address;
+  readonly oracle: Address;
+  readonly irm: Address;
+  /** Liquidation LTV, WAD (0.86e18 = 86%). */
+  readonly lltv: bigint;
+}
+
+/** Morpho Blue's `market(id)` as stored: interest is accrued up to `lastUpdate` only. */
+export interface MorphoMarketState {
+  readonly totalSupplyAssets: bigint;
+  readonly totalSupplyShares: bigint;
+  readonly totalBorrowAssets: bigint;
+  readonly totalBorrowShares: bigint;
+  readonly lastUpdate: bigint;
+  /** Protocol fee on interest, WAD. */
+  readonly fee: bigint;
+}
+
+export interface MorphoVenueAccount {
+  readonly kind: 'morpho';
+  readonly venue: VenueId;
+  readonly marketParams: MorphoMarketParams;
+  /** `position(id, user)`: shares of the loan token supplied / borrowed, collateral in quote units. */
+  readonly supplyShares: bigint;
+  readonly borrowShares: bigint;
+  readonly collateralUnits: bigint;
+  readonly market: MorphoMarketState;
+  /** `IIrm.borrowRateView(marketParams, market)` at the block, per second, WAD; 0 without an IRM. */
+  readonly borrowRatePerSecE18: bigint;
+  /** The block's time: the model accrues the market's interest up to it, as the next transaction would. */
+  readonly blockTimestampSec: bigint;
+  /** `IOracle.price()`: one collateral unit in loan units, scaled by 1e36. */
+  readonly oraclePriceE36: bigint;
+}
+
+export type VenueAccount = PerpVenueAccount | AaveVenueAccount | MorphoVenueAccount;
 
 export interface PortfolioSnapshot {
   readonly chainId: number;

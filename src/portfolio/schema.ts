@@ -226,7 +226,37 @@ export const quoteSchema = strict({ symbol: name, ...TOKEN_FIELDS, feed: optiona
 export const assetSchema = strict({ ...TOKEN_FIELDS, feed: address, heartbeat: int(1, 7 * 86_400, 3600), wrapsNative: bool(false) });
 
 /** fee: Uniswap V3's fee in hundredths of a bip (uint24, below 100%). */
-export const poolSchema = strict({ address, token0: name, token1: name, fee: int(1, 999_999) });
+export const poolSchema = strict({
+  version: field('expected v3 or v4', (v) => (v === 'v3' ? v : undefined), { value: 'v3' as const }),
+  address,
+  token0: name,
+  token1: name,
+  fee: int(1, 999_999),
+});
+
+/** v4's LP fee: at most 100% (1,000,000), or 0x800000 (8388608): dynamic, set by the pool's hook. */
+const v4Fee = field('expected an integer from 0 to 1000000, or 8388608 (dynamic fee)', (v) => {
+  const n = typeof v === 'string' && INT.test(v) ? Number(v) : NaN;
+  return n <= 1_000_000 || n === 0x800000 ? n : undefined;
+});
+
+/** A Uniswap v4 pool: its key (currencies as asset or quote ids, in address order); no address of its own. */
+export const poolV4Schema = strict({
+  version: z.literal('v4'),
+  currency0: name,
+  currency1: name,
+  fee: v4Fee,
+  tickSpacing: int(1, 32_767),
+  hooks: optionalAddress,
+});
+
+/** Top-level `uniswapV4`: the contracts v4 positions are read through (src/chain/v4-reads.ts). */
+export const uniswapV4Schema = strict({
+  poolManager: address,
+  positionManager: address,
+  stateView: address,
+  fromBlock: field('expected a block number', (v) => (typeof v === 'string' && INT.test(v) ? BigInt(v) : undefined), { value: 0n }),
+});
 
 /**
  * Collateral bounds of a venue. Quote amounts stay text (the quote's decimals apply); the
@@ -260,7 +290,23 @@ export const aaveVenueSchema = strict({
   ...collateralShape('1.3', '1.6', { min: '1', max: '100', above: true }),
 });
 
-export const VENUE_KINDS = ['perp', 'aave'] as const;
+const bytes32 = field<`0x${string}`>('expected a bytes32 id (0x and 64 hex digits)', (v) =>
+  typeof v === 'string' && /^0x[0-9a-fA-F]{64}$/.test(v) ? (v.toLowerCase() as `0x${string}`) : undefined,
+);
+
+/** One Morpho Blue market; the health (maxBorrow / borrowed) liquidates below 1, as Aave's. */
+export const morphoVenueSchema = strict({
+  kind: z.literal('morpho'),
+  morpho: address,
+  marketId: bytes32,
+  loanAsset: name,
+  swapPool: name,
+  swapRouter: address,
+  quoter: address,
+  ...collateralShape('1.3', '1.6', { min: '1', max: '100', above: true }),
+});
+
+export const VENUE_KINDS = ['perp', 'aave', 'morpho'] as const;
 
 const weight = decimalText({ min: '0', above: true }, '1').transform(Number);
 
@@ -296,7 +342,7 @@ export const policySchema = strict({
   assets: z.unknown(),
 });
 
-export const TOP_LEVEL_KEYS = ['positionManager', 'quote', 'assets', 'pools', 'venues', 'instruments', 'policy'] as const;
+export const TOP_LEVEL_KEYS = ['positionManager', 'uniswapV4', 'quote', 'assets', 'pools', 'venues', 'instruments', 'policy'] as const;
 
 /** E18 / E8 back to the text a person wrote (for messages). */
 export function fixedText(value: bigint, decimals: number): string {

@@ -12,6 +12,7 @@ import {
   type VenueSpec,
 } from '../portfolio/model.js';
 import { createAavePortfolioVenue } from './aave-portfolio.js';
+import { createMorphoPortfolioVenue } from './morpho-portfolio.js';
 import { createPerpPortfolioVenue } from './perp-portfolio.js';
 import type { BuiltTxs } from './types.js';
 
@@ -60,6 +61,8 @@ export async function createPortfolioVenue(spec: VenueSpec, deps: PortfolioVenue
       return createPerpPortfolioVenue(spec, deps);
     case 'aave':
       return createAavePortfolioVenue(spec, deps);
+    case 'morpho':
+      return createMorphoPortfolioVenue(spec, deps);
     default:
       return assertNever(spec, 'venue kind');
   }

@@ -63,7 +63,11 @@ describe('multi-asset transaction guard: deny by default', () => {
   );
 
   it('knows withdraw only in a multi-asset context', () => {
-    expect(knownTxFunctions(ctx).sort()).toEqual(['approve', 'borrow', 'deposit', 'exactInputSingle', 'exactOutputSingle', 'repay', 'supply', 'trade', 'withdraw']);
+    expect(knownTxFunctions(ctx).sort()).toEqual([
+      'approve', 'borrow', 'deposit', 'exactInputSingle', 'exactOutputSingle', 'repay', 'supply', 'supplyCollateral', 'trade', 'withdraw', 'withdrawCollateral',
+    ]);
+    expect(knownTxFunctions(legacy)).not.toContain('supplyCollateral');
+    expect(knownTxFunctions(legacy)).not.toContain('withdrawCollateral');
     expect(knownTxFunctions(legacy)).not.toContain('withdraw');
     expect(verdict({ functionName: 'withdraw', args: [USDC, 1n, WETH], bound: none('collateral') }, legacy).ok).toBe(false);
   });

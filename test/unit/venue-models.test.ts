@@ -333,7 +333,7 @@ describe('venueModel', () => {
   });
 
   it('throws on an unknown kind, naming it and the venue', () => {
-    const morpho = { kind: 'morpho', id: 'm1', markets: { ETH: 1n } } as unknown as VenueSpec;
-    expect(() => venueModel(morpho)).toThrow('unknown venue kind (venue m1): "morpho"');
+    const compound = { kind: 'compound', id: 'm1', markets: { ETH: 1n } } as unknown as VenueSpec;
+    expect(() => venueModel(compound)).toThrow('unknown venue kind (venue m1): "compound"');
   });
 });

@@ -84,6 +84,23 @@ program
     }
   });
 
+program
+  .command('portfolio')
+  .description('Portfolio files (keeper.yaml).')
+  .addCommand(
+    new Command('from-env')
+      .description('Print the keeper.yaml equivalent to the single-asset environment configuration (the way to migrate to PORTFOLIO_FILE).')
+      .action(async () => {
+        try {
+          const config = readConfig(program.opts<{ envFile?: string }>().envFile);
+          const { portfolioFromEnvCommand } = await import('./runner/portfolio-commands.js');
+          process.exit(await portfolioFromEnvCommand(config, createLogger({ level: 'warn', format: 'json', destination: (await import('pino')).pino.destination({ dest: 2, sync: true }) })));
+        } catch (err) {
+          fail(err);
+        }
+      }),
+  );
+
 // `keeper backtest` and its options live in src/backtest/cli-command.ts (bin/keeper.mjs also runs
 // it from a cached bundle without this file).
 registerBacktestCommand(program, () => readConfig(program.opts<{ envFile?: string }>().envFile), fail);

@@ -87,7 +87,10 @@ function unitsForUsd(usd: bigint, priceE8: bigint, decimals: number): bigint {
 
 type Write = Parameters<Clients['walletClient']['writeContract']>[0];
 async function send(c: Clients, what: string, call: Omit<Write, 'account' | 'chain'>): Promise<void> {
-  await confirm(c, c.walletClient.writeContract({ ...call, account: c.walletClient.account, chain: c.walletClient.chain } as Write), what);
+  // Half again the estimate: Aave's interest accrual costs more gas in the block the call lands in
+  // than in the one it was estimated on (a later timestamp), enough to starve an inner call.
+  const estimate = await c.publicClient.estimateContractGas({ ...call, account: c.walletClient.account } as never);
+  await confirm(c, c.walletClient.writeContract({ ...call, gas: (estimate * 3n) / 2n, account: c.walletClient.account, chain: c.walletClient.chain } as Write), what);
 }
 
 async function deployContract(c: Clients, what: string, abi: readonly unknown[], bytecode: Hex, args: readonly unknown[]): Promise<Address> {

@@ -113,3 +113,32 @@ export async function portfolioPreflight(file: string, p: Portfolio, rt: Runtime
     throw new ConfigError(problems);
   }
 }
+
+/**
+ * `keeper portfolio from-env`: the single-asset configuration (HEDGE_VENUE, the addresses, the
+ * policy and caps) printed as the equivalent keeper.yaml, the pool's fee read from the chain. The
+ * migration path: save it, set PORTFOLIO_FILE, and remove the variables the file now declares.
+ */
+export async function portfolioFromEnvCommand(config: KeeperConfig, logger: Logger): Promise<number> {
+  const { ConfigError } = await import('../config.js');
+  if (config.portfolioFile !== null) throw new ConfigError([`PORTFOLIO_FILE=${config.portfolioFile}: already a portfolio; from-env prints the one the single-asset variables describe`]);
+  const { resolveRuntime } = await import('./commands.js');
+  const { portfolioFromEnv } = await import('../portfolio/from-env.js');
+  const { portfolioToYaml } = await import('../portfolio/to-yaml.js');
+  const { createPublicClient, http } = await import('viem');
+  const { uniswapV3PoolAbi } = await import('../../contracts-abi/index.js');
+  const rt = await resolveRuntime(config, logger, { drive: false });
+  try {
+    const client = createPublicClient({ transport: http(rt.rpcUrls[0]) });
+    const fee = await client.readContract({ address: rt.addresses.uniswapPool, abi: uniswapV3PoolAbi, functionName: 'fee' });
+    const p = portfolioFromEnv(config, rt.addresses, Number(fee));
+    process.stdout.write(portfolioToYaml(p, [
+      `keeper.yaml equivalent to this single-asset configuration (HEDGE_VENUE=${config.venue}${rt.embedded ? ', the embedded devnet' : ''}).`,
+      'Save it, set PORTFOLIO_FILE to it, and remove HEDGE_VENUE, the addresses, the policy and the caps from the environment.',
+      'keeper.example.yaml documents every key; add assets, pools, venues and instruments as you need.',
+    ]));
+    return 0;
+  } finally {
+    await rt.close();
+  }
+}

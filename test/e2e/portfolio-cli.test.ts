@@ -7,6 +7,7 @@ import { devnetPortfolioYaml } from '../../src/devnet/portfolio-file.js';
 import { useDevnet, type Devnet } from '../helpers/devnet.js';
 import { runCli } from '../helpers/cli.js';
 import { setPortfolioPrices } from '../helpers/portfolio-keeper.js';
+import { addressesFileFor } from '../helpers/keeper.js';
 
 /** The portfolio keeper as a user runs it: `keeper run` with PORTFOLIO_FILE pointing at a keeper.yaml. */
 
@@ -61,6 +62,22 @@ describe('keeper run / status with PORTFOLIO_FILE', () => {
     expect(run.stdout).toMatch(/^\s+perp\s+ETH\s+0\.2995\s+0\.1500 \/ 0\.2500/m);
     expect(run.stdout).toMatch(/^\s+aave\s+account\s+1\.\d{4}\s+1\.3000 \/ 1\.6000\s+ETH \$\d+\.\d\d, BTC \$\d+\.\d\d/m);
     expect(run.stdout).toMatch(/LP #\d+ weth-wbtc/);
+  });
+
+  it('migration: `keeper portfolio from-env` prints the keeper.yaml of a single-asset configuration, and the keeper runs on it', async () => {
+    const d = devnet();
+    const single = { RPC_URLS: d.rpcUrl, PRIVATE_KEY: d.key('perpDemo'), ADDRESSES_FILE: addressesFileFor(d), HEDGE_VENUE: 'perp', DELTA_BAND_ETH: '0.7' };
+    const printed = await runCli(['portfolio', 'from-env'], single);
+    expect(printed.code).toBe(0);
+    expect(printed.stdout).toContain(`markets: { ETH: ${d.addresses.perpMarketId} }`);
+    expect(printed.stdout).toContain('band: 0.7,');
+    const env = envFor(d, printed.stdout);
+    const run = await runCli(['run', '--max-ticks', '1', '--adopt-history'], { ...env, PRIVATE_KEY: d.key('perpDemo') });
+    expect(run.code).toBe(0);
+    const tick = run.lines.find((l) => l['event'] === 'tick') as Record<string, Record<string, Record<string, unknown>>>;
+    // max(band 0.7, 5% of the gross spot): the file's band is a floor.
+    expect(Number(tick['assets']?.['ETH']?.['band'])).toBeGreaterThanOrEqual(0.7);
+    expect(Object.keys(tick['venues'] ?? {})).toEqual(['perp']);
   });
 
   it('a mistake in the file stops the keeper before any tick, naming the file and the key', async () => {

@@ -319,6 +319,14 @@ describe('portfolioFromEnv', () => {
   };
   const topUps = { maxTopUpUnits: 1_234_500_000n, maxTopUpPerDayUnits: 5_000_250_000n };
 
+  it.each(['perp', 'aave'])('HEDGE_VENUE=%s written as keeper.yaml (keeper portfolio from-env) reads back to the same portfolio', async (venue) => {
+    const { portfolioToYaml } = await import('../../src/portfolio/to-yaml.js');
+    const p = portfolioFromEnv(loadConfig({ ...env, HEDGE_VENUE: venue }), addresses, 3000);
+    const text = portfolioToYaml(p, ['a header']);
+    expect(text.startsWith('# a header\n')).toBe(true);
+    expect(parsePortfolioYaml(text, 'keeper.yaml')).toEqual(p);
+  });
+
   it('HEDGE_VENUE=perp: one perp venue with the configured market, every number carried exactly', () => {
     const p = portfolioFromEnv(loadConfig(env), addresses, 3000);
     expect(p).toEqual({

@@ -1,28 +1,26 @@
-import type { Address, HedgePolicy, Snapshot } from '../core/types.js';
-import { assess } from '../core/assess.js';
-import { plan } from '../core/plan.js';
-import { checkAction, recordAction } from '../core/guard.js';
-import { bandWeiFor } from '../core/band-policy.js';
+import type { HedgePolicy } from '../core/types.js';
+import { bandWeiFor, type BandDecision } from '../core/band-policy.js';
 import { effectiveBandWei, targetHedgeWei } from '../core/policy.js';
-import { E18, E8, MAX_UINT256, absBig } from '../core/format.js';
+import { E18, MAX_UINT256, absBig, fmtEth } from '../core/format.js';
+import { tickSync, type RunnerState } from '../runner/tick.js';
 import type { EpisodeTrack, MarketTrack } from './market.js';
-import { lpPositionAt } from './lp-model.js';
-import { accountValueUnits, perpAccountView, type PerpParams } from './perp-model.js';
+import { accountValueUnits, type PerpParams } from './perp-model.js';
 import type { BacktestScenario, PolicySpec } from './policies.js';
-import { execute, type RunState, type Totals } from './run-state.js';
+import type { RunState, Totals } from './run-state.js';
+import { createSimChain, type SimChain, type SimTick } from './sim-deps.js';
 
 /**
  * The keeper's tick at one step of the backtest: the band of the policy's mode, then, when
- * anything can happen, the keeper's own assess -> plan -> guard on the Snapshot the chain
- * reader would return, and the guarded actions carried out on the models. Like the live tick
- * (runner/tick.ts) it stops at a guard block, and a top-up that failed leaves no hedge.
+ * anything can happen, the keeper's own tick (runner/tick.ts, run by tickSync) on a simulated
+ * chain (sim-deps.ts): the Snapshot the models give, the actions carried out on the models. So
+ * the decisions are the live keeper's by construction: it stops at a guard block, a top-up that
+ * failed leaves no hedge, the planner clips a top-up to the guard's allowance.
  *
  * plan() acts only when the deviation is outside the band or the collateral ratio is under its
  * trigger; `screen` (see simulate.ts) already ruled out the ticks that are clearly neither, and
- * this checks the rest exactly, in bigint, before building the snapshot.
+ * this checks the rest exactly, in bigint, before calling tick().
  */
 
-const ACCOUNT: Address = '0x00000000000000000000000000000000000b4c7e';
 const SIZE_PRICE_TO_UNITS = 10n ** 20n;
 
 export interface TickContext {
@@ -37,6 +35,10 @@ export interface TickContext {
   /** The short-term vol of BAND_MODE adaptive (null for the other modes). */
   volFast: Float64Array | null;
   alwaysPlan: boolean;
+  /** Sees every tick() the backtest runs (the equivalence test). */
+  onTick?: (t: SimTick) => void;
+  /** The simulated chain of this episode, made on the first tick. */
+  chain?: SimChain;
 }
 
 /**
@@ -50,10 +52,11 @@ export function perpRatioE18(valueUnits: bigint, sizeWei: bigint, priceE8: bigin
   return notional === 0n ? MAX_UINT256 : (valueUnits * E18) / notional;
 }
 
-/** A band as the screen needs it: a float (within ~1e-15), and the exact wei on demand. */
+/** A band as the screen needs it: a float (within ~1e-15), the exact wei and the note on demand. */
 export interface Band {
   readonly approxWei: number;
   readonly bandWei: bigint;
+  readonly note: string;
 }
 
 /** The fixed band: max(DELTA_BAND_ETH, DELTA_BAND_PCT * gross spot), exact when read. */
@@ -67,6 +70,26 @@ class FixedBand implements Band {
 
   get bandWei(): bigint {
     return (this.#wei ??= effectiveBandWei(this.policy, this.grossSpotWei));
+  }
+
+  get note(): string {
+    return `fixed band ${fmtEth(this.bandWei)}`;
+  }
+}
+
+/** A band of bandWeiFor without a float of its own (time, vol): the float made from the exact one. */
+class ExactBand implements Band {
+  readonly approxWei: number;
+  constructor(private readonly d: BandDecision) {
+    this.approxWei = Number(d.bandWei);
+  }
+
+  get bandWei(): bigint {
+    return this.d.bandWei;
+  }
+
+  get note(): string {
+    return this.d.note;
   }
 }
 
@@ -82,61 +105,34 @@ export function bandAt(c: TickContext, j: number, i: number, grossSpotWei: bigin
     nowSec: timeSec - c.epStartSec, lastRebalanceSec: c.s.lastRebalanceSec === null ? null : c.s.lastRebalanceSec - c.epStartSec,
   });
   if (d.rebalanceDue) c.s.lastRebalanceSec = timeSec;
-  return d.approxWei === undefined ? { approxWei: Number(d.bandWei), bandWei: d.bandWei } : (d as Band);
+  return d.approxWei === undefined ? new ExactBand(d) : (d as Band);
 }
 
 /**
- * The rest of the tick once the band is known: exact check, then assess -> plan -> guard ->
- * execute. Returns true when the account changed.
+ * The rest of the step once the band is known: the exact check, then the keeper's tick() on
+ * the simulated chain. Returns true when the account changed.
  */
-export function actIfNeeded(c: TickContext, j: number, i: number, bandWei: bigint): boolean {
+export function actIfNeeded(c: TickContext, j: number, i: number, band: Band): boolean {
   const { s, t, et } = c;
   const { policy } = c.spec;
-  const { priceE8, timeSec } = c.track.path.steps[i]!;
+  const { priceE8 } = c.track.path.steps[i]!;
   const deviationWei = s.perp.sizeWei - targetHedgeWei(policy, s.wethWei + et.lpBaseWei[j]!);
   const ratio = perpRatioE18(accountValueUnits(s.perp, priceE8), s.perp.sizeWei, priceE8);
-  if (!c.alwaysPlan && absBig(deviationWei) <= bandWei && ratio >= policy.marginTriggerE18) return false;
+  if (!c.alwaysPlan && absBig(deviationWei) <= band.bandWei && ratio >= policy.marginTriggerE18) return false;
   t.plannedTicks++;
-  const a = assess(snapshotAt(c, j, i), policy, { bandWei });
-  const planned = plan(a, s.policyState, policy, timeSec);
-  let hedged = false;
+  const chain = (c.chain ??= createSimChain(c));
+  // BAND_MODE fixed: assess computes the band itself, as live (runner/keeper.ts adaptiveBand).
+  const tickBand = policy.bandMode === 'fixed' ? undefined : band;
+  chain.at(j, i, tickBand);
+  const state: RunnerState = { policy: s.policyState, guard: s.guardState };
+  const r = tickSync(chain.deps, state);
+  s.policyState = r.state.policy;
+  s.guardState = r.state.guard;
   let changed = false;
-  const ctx = { priceE8, nowSec: timeSec };
-  for (const action of planned.plan.actions) {
-    if (!checkAction(action, c.scenario.guard, s.guardState, ctx).ok) {
-      t.guardBlocked++;
-      break;
-    }
-    if (!execute(action, i, c.track, c.scenario, c.pp, s, t)) break;
-    changed = true;
-    s.guardState = recordAction(s.guardState, action, ctx);
-    if (action.kind === 'adjustHedge') hedged = true;
+  for (const x of r.results) {
+    if (x.outcome === 'done') changed = true;
+    else if (x.outcome === 'blocked') t.guardBlocked++;
   }
-  // plan() returns the state as if its hedge ran; keep the old one when it did not.
-  if (hedged) s.policyState = planned.state;
+  c.onTick?.({ j, i, state, band: tickBand, result: r });
   return changed;
-}
-
-function snapshotAt(c: TickContext, j: number, i: number): Snapshot {
-  const { et, s } = c;
-  const { timeSec, priceE8 } = c.track.path.steps[i]!;
-  const range = et.ranges[et.rangeIndex[j]!]!;
-  const lp = lpPositionAt(
-    range,
-    { amountBaseWei: et.lpBaseWei[j]!, amountQuoteUnits: et.lpQuoteUnits[j]!, inRange: et.lpInRange[j] === 1 },
-    { baseWei: 0n, quoteUnits: et.lpFeesUnits[j]! },
-  );
-  const time = BigInt(timeSec);
-  return {
-    chainId: 0,
-    blockNumber: BigInt(i),
-    blockTimestampSec: time,
-    account: ACCOUNT,
-    oracle: { priceE8, updatedAtSec: time, quotePriceE8: E8 },
-    // The pool's tick and liquidity are not read by assess; the pool trades at the oracle price.
-    pool: { sqrtPriceX96: et.sqrtPriceX96[j]!, tick: 0, liquidity: range.liquidity, priceE8 },
-    wallet: { ethWei: 0n, wethWei: s.wethWei, usdcUnits: s.usdcUnits },
-    lps: [lp],
-    hedge: perpAccountView(s.perp, c.pp, priceE8),
-  };
 }

@@ -79,11 +79,14 @@ export function fillPriceE8(priceE8: bigint, sizeDeltaWei: bigint, slippageBps: 
   return sizeDeltaWei > 0n ? ceilDiv(priceE8 * (1_000_000n + bpsE2), 1_000_000n) : (priceE8 * (1_000_000n - bpsE2)) / 1_000_000n;
 }
 
-/** Carry out one guarded action on the models; false when it could not run (nothing changed). */
-export function execute(action: Action, i: number, track: MarketTrack, scenario: BacktestScenario, pp: PerpParams, s: RunState, t: Totals): boolean {
+/**
+ * Carry out one guarded action on the models. Returns null when it ran, else why the chain
+ * would have refused it (nothing changed, no gas: the keeper simulates before sending).
+ */
+export function execute(action: Action, i: number, track: MarketTrack, scenario: BacktestScenario, pp: PerpParams, s: RunState, t: Totals): string | null {
   const { priceE8 } = track.path.steps[i]!;
   if (action.kind === 'topUp') {
-    if (action.amountUnits > s.usdcUnits) return false;
+    if (action.amountUnits > s.usdcUnits) return `ERC20InsufficientBalance(${s.usdcUnits}, ${action.amountUnits})`;
     s.usdcUnits -= action.amountUnits;
     t.fundingUnits += depositMargin(s.perp, action.amountUnits);
     t.depositUnits += action.amountUnits;
@@ -91,14 +94,14 @@ export function execute(action: Action, i: number, track: MarketTrack, scenario:
     s.gasUnits += gas;
     t.gasUnits += gas;
     t.topUps++;
-    return true;
+    return null;
   }
   const fill = fillPriceE8(priceE8, action.sizeDeltaWei, scenario.slippageBps);
   const r = tradePerp(s.perp, pp, action.sizeDeltaWei, fill);
   if (r.status === 'revert') {
     // The keeper simulates before sending: a trade the exchange would revert costs no gas.
     t.venueRejected++;
-    return false;
+    return r.reason;
   }
   const size = absBig(action.sizeDeltaWei);
   t.feeUnits += r.feeUnits;
@@ -109,7 +112,7 @@ export function execute(action: Action, i: number, track: MarketTrack, scenario:
   t.gasUnits += gas;
   t.trades++;
   t.tradedWei += size;
-  return true;
+  return null;
 }
 
 /**

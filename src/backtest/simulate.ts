@@ -4,20 +4,21 @@ import { actIfNeeded, bandAt, type TickContext } from './keeper-tick.js';
 import type { EpisodeTrack, MarketTrack } from './market.js';
 import { accountValueUnits, accrueFunding, liquidateIfDue, pendingFundingUnits, perpParams } from './perp-model.js';
 import type { BacktestScenario, PolicySpec } from './policies.js';
+import type { SimTick } from './sim-deps.js';
 import { attributionOf, createRecorder, type Attribution, type EpisodeResult, type PolicySeries, type Recorder } from './record.js';
 import { costUnits, initialState, newTotals, perpWorthUnits, settleLpFlow, type RunState, type Totals } from './run-state.js';
 
 /**
- * One policy replayed over a market track, episode by episode, through the keeper's own
- * assess -> plan -> guard (keeper-tick.ts). Liquidations come first: a liquidator watching the
- * exchange closes an account under maintenance before the keeper's next tick.
+ * One policy replayed over a market track, episode by episode, through the keeper's own tick()
+ * on a simulated chain (keeper-tick.ts, sim-deps.ts). Liquidations come first: a liquidator
+ * watching the exchange closes an account under maintenance before the keeper's next tick.
  *
  * Speed: the state is exact (bigint, the contracts' roundings); a float copy of it screens each
  * tick. When the floats show the deviation well inside the band and the margin well above its
  * trigger (and above maintenance), plan() would provably do nothing, and the tick costs a few
- * float operations; otherwise the tick is decided exactly. Per-tick values, which only feed
- * statistics, are floats. `alwaysPlan` runs assess -> plan -> guard on every tick instead; a
- * test checks that both give the same run.
+ * float operations; otherwise the tick is decided exactly, by tick(). Per-tick values, which
+ * only feed statistics, are floats. `alwaysPlan` runs tick() on every step instead; a test
+ * checks that both give the same run.
  */
 
 /** Relative margin of the float screen: float errors here are ~1e-15. */
@@ -46,8 +47,10 @@ export interface PolicyRun {
 export interface RunOptions {
   /** Called with the number of steps done, every few thousand steps. */
   onProgress?: (stepsDone: number) => void;
-  /** Run assess -> plan -> guard on every tick (no screen); for the equivalence test. */
+  /** Run the keeper's tick() on every step (no screen); for the equivalence test. */
   alwaysPlan?: boolean;
+  /** Sees every tick() the run makes: its inputs and result (test/unit/backtest-live-tick.test.ts). */
+  onTick?: (t: SimTick) => void;
 }
 
 /** Float copy of the exact state (USDC units, wei, E8), refreshed whenever the exact state changes. */
@@ -90,7 +93,7 @@ export function runPolicy(track: MarketTrack, spec: PolicySpec, scenario: Backte
   let done = 0;
   for (const et of track.episodes) {
     const s = initialState(track, et, spec, scenario);
-    const c: TickContext = { track, et, spec, scenario, pp, s, t, volFast, epStartSec: track.path.steps[et.start]!.timeSec, alwaysPlan: opts.alwaysPlan ?? false };
+    const c: TickContext = { track, et, spec, scenario, pp, s, t, volFast, epStartSec: track.path.steps[et.start]!.timeSec, alwaysPlan: opts.alwaysPlan ?? false, onTick: opts.onTick };
     episodes.push(runEpisode(c, rec, tickPnl, (k) => {
       if (opts.onProgress && ((done + k) & 4095) === 0) opts.onProgress(done + k);
     }));
@@ -157,7 +160,7 @@ function runEpisode(c: TickContext, rec: Recorder, tickPnl: TickPnlStats, progre
       bandF = policy.bandMode === 'time' ? Math.max(Number(policy.deltaBandWei), (grossF * Number(policy.deltaBandPctE18)) / 1e18) : band.approxWei;
       if (dev > bandF) t.ticksOutsideBand++;
       const clear = dev + slack < band.approxWei * (1 - EPS) && ratioF(m, av, priceF) > triggerF * (1 + EPS);
-      if ((!clear || c.alwaysPlan) && actIfNeeded(c, j, i, band.bandWei)) {
+      if ((!clear || c.alwaysPlan) && actIfNeeded(c, j, i, band)) {
         sync(m, s);
         av = accountValueF(m, s, priceF);
       }

@@ -96,15 +96,16 @@ describe('simulate: hand-checked ticks', () => {
 });
 
 describe('simulate: the live tick\'s rules', () => {
-  it('a guard block stops the tick: a top-up over MAX_TOPUP_USDC leaves the planned hedge untraded too', () => {
+  it('MAX_TOPUP_USDC: the live planner clips the top-up to the cap, then the hedge trades (guard blocks: see backtest-live-tick)', () => {
     // +10% on the LP: margin 15%/110% = 13.6% < 15% and the LP's delta moved out of a tiny band,
-    // so plan asks a top-up (first) and a hedge trade; the guard refuses the top-up ($1 cap).
+    // so plan asks a top-up (first) and a hedge trade. tick() gives plan the guard's allowance
+    // ($1 cap): the top-up is clipped to $1 (the trade, buying the short back, lifts the ratio).
     const policy: HedgePolicy = { ...base, deltaBandWei: ETH / 1000n, deltaBandPctE18: 0n, hysteresisE18: ETH };
     const capped = { ...defaultScenario({ ...config.guard, maxTopUpUnits: 1_000_000n }), perp: { takerFeeBps: 5, fundingAprPaidByShorts: 0 } };
     const r = runPolicy(buildTrack(pathOf([2000, 2200]), capped), policyPreset('fixed', policy), capped);
-    expect(r.totals).toMatchObject({ guardBlocked: 1, topUps: 0, trades: 0 });
+    expect(r.totals).toMatchObject({ guardBlocked: 0, topUps: 1, depositUnits: 1_000_000n, trades: 1 });
     const free = { ...capped, guard: config.guard };
-    expect(runPolicy(buildTrack(pathOf([2000, 2200]), free), policyPreset('fixed', policy), free).totals).toMatchObject({ guardBlocked: 0, topUps: 1, trades: 1 });
+    expect(runPolicy(buildTrack(pathOf([2000, 2200]), free), policyPreset('fixed', policy), free).totals).toMatchObject({ guardBlocked: 0, topUps: 1, depositUnits: 2_138_408_140n, trades: 1 }); // sized for the position the trade leaves
   });
 
   it('MAX_NOTIONAL_PER_DAY_USD from the configuration blocks hourly trades once spent', () => {

@@ -53,6 +53,33 @@ describe('keeper run / status with PORTFOLIO_FILE', () => {
     expect(rows.some((r) => r.kind === 'adjustHedge' && r.reason.includes('on perp:ETH'))).toBe(true);
   });
 
+  it('--dry-run=fork: one tick carried out on a fork, before/after per asset and venue; the real chain untouched', async () => {
+    const d = devnet();
+    const env = envFor(d);
+    await setPortfolioPrices(d, { eth: 1_960n * E8, btc: 60_000n * E8 });
+    const before = await perpEthSize(d);
+    const nonce = await d.as('portfolioDemo').publicClient.getTransactionCount({ address: d.addresses.demo.portfolio.account });
+    const run = await runCli(['run', '--dry-run=fork'], env);
+    expect(run.code).toBe(0);
+    const report = run.lines.find((l) => l['event'] === 'dry_run.fork') as Record<string, Record<string, Record<string, Record<string, unknown>>>>;
+    expect(report['before']?.['assets']?.['ETH']?.['inBand']).toBe(false);
+    expect(report['after']?.['assets']?.['ETH']?.['inBand']).toBe(true);
+    expect(Object.keys(report['after']?.['venues'] ?? {})).toEqual(['perp/ETH', 'perp/BTC', 'aave']);
+    expect(await perpEthSize(d)).toBe(before);
+    expect(await d.as('portfolioDemo').publicClient.getTransactionCount({ address: d.addresses.demo.portfolio.account })).toBe(nonce);
+  });
+
+  it('--dry-run: plans and simulates every transaction, sends nothing', async () => {
+    const d = devnet();
+    await setPortfolioPrices(d, { eth: 1_960n * E8, btc: 60_000n * E8 });
+    const nonce = await d.as('portfolioDemo').publicClient.getTransactionCount({ address: d.addresses.demo.portfolio.account });
+    const run = await runCli(['run', '--dry-run', '--max-ticks', '2'], envFor(d));
+    expect(run.code).toBe(0);
+    expect(run.lines.some((l) => l['event'] === 'tx.simulated' && String(l['label']).startsWith('perp.trade ETH'))).toBe(true);
+    expect(run.lines.some((l) => l['event'] === 'tx.sent')).toBe(false);
+    expect(await d.as('portfolioDemo').publicClient.getTransactionCount({ address: d.addresses.demo.portfolio.account })).toBe(nonce);
+  });
+
   it('status: every asset and every venue bucket, readable', async () => {
     const d = devnet();
     const run = await runCli(['status'], envFor(d));

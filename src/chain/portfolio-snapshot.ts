@@ -15,6 +15,7 @@ import {
 import { positionAmounts } from '../spot/uniswap-math.js';
 import { aaveReadCalls, aaveReservesChanged, parseAaveAccount, resolveAave, type AaveMarket } from '../venues/aave-read.js';
 import { parsePerpAccount, perpReadCalls } from '../venues/perp-read.js';
+import { readHyperliquidAccount } from '../venues/hyperliquid-read.js';
 import { morphoMarketMoved, morphoRateCalls, morphoReadCalls, parseMorphoAccount, resolveMorpho, type MorphoMarketRef } from '../venues/morpho-read.js';
 import { createV4Reader } from './v4-reads.js';
 import { addTicks, parsePoolFeeGrowth, poolFeeCalls, positionFeesOwed, tickCalls, ticksNeeded, type PoolFeeGrowth, type RawPosition } from './lp-fee-reads.js';
@@ -152,6 +153,8 @@ export function createPortfolioSnapshotReader(params: {
         return aaveReadCalls(aave.get(v.id) as AaveMarket, account);
       case 'morpho':
         return morphoReadCalls(morphoRefs.get(v.id) as MorphoMarketRef, account);
+      case 'hyperliquid':
+        return []; // read over the venue's HTTP API, not this chain (venueAccount)
       default:
         return assertNever(v, 'venue kind');
     }
@@ -178,6 +181,8 @@ export function createPortfolioSnapshotReader(params: {
         const again = moved ? await run([{ label: `venue ${v.id} (morpho rate)`, calls: morphoRateCalls(next) }], ctx.mc, at) : null;
         return parseMorphoAccount(next, results, timeSec, again ? ((again[0] as unknown[])[0] as bigint) : undefined);
       }
+      case 'hyperliquid':
+        return readHyperliquidAccount(v, pf);
       default:
         return assertNever(v, 'venue kind');
     }

@@ -28,6 +28,8 @@ function venueLines(v: VenueSpec, quoteDecimals: number): string[] {
       ];
     case 'morpho':
       throw new Error(`portfolioToYaml: venue ${v.id}: kind morpho is not written by this command (from-env never produces it)`);
+    case 'hyperliquid':
+      throw new Error(`portfolioToYaml: venue ${v.id}: kind hyperliquid is not written by this command (from-env never produces it)`);
     default:
       return assertNever(v, 'venue kind');
   }

@@ -2,6 +2,7 @@ import type { AssetId, AssetSpec, VenueAccount, VenueSpec } from '../portfolio/m
 import type { CollateralBucket, PriceContext, VenueChange, VenueModel } from '../portfolio/venue-model.js';
 import { assertNever } from '../portfolio/model.js';
 import { aaveCollateralModel } from './aave-collateral.js';
+import { hyperliquidCollateralModel } from './hyperliquid-collateral.js';
 import { morphoCollateralModel } from './morpho-collateral.js';
 import { perpCollateralModel } from './perp-collateral.js';
 
@@ -20,6 +21,8 @@ export function venueModel(spec: VenueSpec): VenueModel {
       return aaveCollateralModel;
     case 'morpho':
       return morphoCollateralModel;
+    case 'hyperliquid':
+      return hyperliquidCollateralModel;
     default:
       // The spec object may hold bigints JSON cannot print: name the kind and the venue only.
       return assertNever(kind, `venue kind (venue ${String((spec as { id?: unknown }).id)})`);

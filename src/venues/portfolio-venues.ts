@@ -12,6 +12,7 @@ import {
   type VenueSpec,
 } from '../portfolio/model.js';
 import { createAavePortfolioVenue } from './aave-portfolio.js';
+import { createHyperliquidPortfolioVenue } from './hyperliquid-portfolio.js';
 import { createMorphoPortfolioVenue } from './morpho-portfolio.js';
 import { createPerpPortfolioVenue } from './perp-portfolio.js';
 import type { BuiltTxs } from './types.js';
@@ -63,6 +64,8 @@ export async function createPortfolioVenue(spec: VenueSpec, deps: PortfolioVenue
       return createAavePortfolioVenue(spec, deps);
     case 'morpho':
       return createMorphoPortfolioVenue(spec, deps);
+    case 'hyperliquid':
+      return createHyperliquidPortfolioVenue(spec);
     default:
       return assertNever(spec, 'venue kind');
   }

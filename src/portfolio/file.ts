@@ -8,8 +8,8 @@ import type {
   AssetPolicy, AssetSpec, CollateralPolicy, InstrumentSpec, PoolSpec, Portfolio, QuoteSpec, VenueSpec,
 } from './model.js';
 import {
-  NAME_EXPECTED, OPTIONAL_ADDRESS, TOP_LEVEL_KEYS, VENUE_KINDS, aaveVenueSchema, morphoVenueSchema, assetPolicySchema, assetSchema, closestName, fixedText, instrumentSchema,
-  isMapping, isName, perpVenueSchema, policySchema, poolSchema, poolV4Schema, uniswapV4Schema, quoteSchema, readYaml, salvageToken, toUnits, unknownKeyMessage,
+  NAME_EXPECTED, OPTIONAL_ADDRESS, TOP_LEVEL_KEYS, VENUE_KINDS, aaveVenueSchema, morphoVenueSchema, hyperliquidVenueSchema, assetPolicySchema, assetSchema, closestName, fixedText, instrumentSchema,
+  isMapping, isName, perpVenueSchema, policySchema, poolSchema, poolV4Schema, proxyPolicySchema, uniswapV4Schema, quoteSchema, readYaml, salvageToken, toUnits, unknownKeyMessage,
 } from './schema.js';
 
 /**
@@ -238,6 +238,11 @@ function parseVenues(root: Record<string, unknown>, p: Problems, ctx: Parsed): {
       checkMorphoVenue(v, path, ctx, p);
       const { morpho, marketId, loanAsset, swapPool, swapRouter, quoter } = v;
       venues.set(id, { kind: 'morpho', id, morpho, marketId, loanAsset, swapPool, swapRouter, quoter, collateral: collateral(v, path, ctx, p) });
+    } else if (kind === 'hyperliquid') {
+      const v = p.entry(hyperliquidVenueSchema, raw, path);
+      if (!v) continue;
+      for (const asset of Object.keys(v.markets)) if (!ctx.declaredAssets.has(asset)) p.missing([...path, 'markets', asset], 'asset', asset, ctx.declaredAssets);
+      venues.set(id, { kind: 'hyperliquid', id, apiUrl: v.apiUrl, user: v.user, markets: v.markets, collateral: collateral(v, path, ctx, p) });
     } else {
       p.add([...path, 'kind'], kind === undefined || kind === null ? `required (${VENUE_KINDS.join(' or ')})` : `expected ${VENUE_KINDS.join(' or ')}`);
     }
@@ -293,6 +298,11 @@ function parseAssetPolicies(raw: unknown, p: Problems, ctx: Parsed, hedged: Map<
       p.missing([...path, id], 'asset', id, ctx.declaredAssets);
       continue;
     }
+    if (isMapping(entry) && entry['proxy'] !== undefined) {
+      const proxied = parseProxyPolicy(entry, [...path, id], p, ctx, hedged);
+      if (proxied) out[id] = proxied;
+      continue;
+    }
     const a = p.entry(assetPolicySchema, entry, [...path, id]);
     if (!a) continue;
     const u = (key: 'band' | 'minTrade' | 'maxTrade') => unitsOf(ctx, p, id, a[key], [...path, id, key]);
@@ -310,6 +320,37 @@ function parseAssetPolicies(raw: unknown, p: Problems, ctx: Parsed, hedged: Map<
     if (!declared.has(asset) && entries !== null) p.add([...path, asset], `required: ${by} hedges ${asset} (band, minTrade and maxTrade in ${asset} units)`);
   }
   return out;
+}
+
+/**
+ * `{ proxy: [ETH], hedgeRatio }`: an asset with no instrument, hedged on its proxies' instruments
+ * (core/portfolio/proxy.ts). Each proxy is a declared asset with an instrument of its own.
+ * Bands and trade sizes are the proxies' (the trades are theirs): zero here.
+ */
+function parseProxyPolicy(entry: unknown, path: Path, p: Problems, ctx: Parsed, hedged: Map<string, string>): AssetPolicy | null {
+  const a = p.entry(proxyPolicySchema, entry, path);
+  if (!a) return null;
+  const id = String(path[path.length - 1]);
+  let ok = true;
+  if (hedged.has(id)) {
+    p.add([...path, 'proxy'], `${id} has an instrument (${hedged.get(id)}); an asset is hedged by its instruments or by proxy, not both`);
+    ok = false;
+  }
+  a.proxy.forEach((x, i) => {
+    if (x === id) p.add([...path, 'proxy', i], `${id} cannot be its own proxy`);
+    else if (!ctx.declaredAssets.has(x)) p.missing([...path, 'proxy', i], 'asset', x, ctx.declaredAssets);
+    else if (!hedged.has(x)) p.add([...path, 'proxy', i], `${x} has no instrument to carry the hedge`);
+    else return;
+    ok = false;
+  });
+  if (new Set(a.proxy).size !== a.proxy.length) {
+    p.add([...path, 'proxy'], 'a proxy is listed twice');
+    ok = false;
+  }
+  if (!ok) return null;
+  return {
+    hedgeRatioE18: a.hedgeRatio, bandUnits: 0n, bandPctE18: 0n, hysteresisE18: 0n, minTradeUnits: 0n, maxTradeUnits: 0n, maxNotionalPerDayUsdE8: 0n, proxy: a.proxy,
+  };
 }
 
 /** Portfolios are shared by every part of the keeper: frozen all the way down. */
@@ -353,7 +394,10 @@ export function parsePortfolioYaml(text: string, fileLabel: string): Portfolio {
     pools: [...ctx.pools.values()].map((x) => (x.version === 'v4' && uniswapV4 ? { ...x, address: uniswapV4.poolManager } : x)),
     venues: [...venues.venues.values()],
     instruments,
-    policy: { assets: policyAssets, cooldownSec: policy.cooldown, maxSlippageBps: policy.maxSlippageBps, includeNative: policy.includeNative },
+    policy: {
+      assets: policyAssets, cooldownSec: policy.cooldown, maxSlippageBps: policy.maxSlippageBps, includeNative: policy.includeNative,
+      ...(policy.varLimitUsd !== null ? { varLimitUsdE8: policy.varLimitUsd } : {}),
+    },
   });
 }
 

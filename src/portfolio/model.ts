@@ -119,8 +119,24 @@ export interface MorphoVenueSpec {
   readonly collateral: CollateralPolicy;
 }
 
+/**
+ * A Hyperliquid perp account (cross margin): read over the venue's HTTP API, not the chain; its
+ * orders are signed API actions, not transactions (src/venues/hyperliquid-*.ts).
+ */
+export interface HyperliquidVenueSpec {
+  readonly kind: 'hyperliquid';
+  readonly id: VenueId;
+  /** The API origin: mainnet, testnet, or the local exchange (src/devnet/hyperliquid/). */
+  readonly apiUrl: string;
+  /** The account that holds the positions (an agent key, if configured, only signs for it). */
+  readonly user: Address;
+  /** Asset id -> the venue's coin name ("ETH", "BTC"); the asset index is read from `meta`, never hard-coded. */
+  readonly markets: Readonly<Record<AssetId, string>>;
+  readonly collateral: CollateralPolicy;
+}
+
 /** Every venue kind the keeper knows. A `switch` over `kind` ends in `assertNever`. */
-export type VenueSpec = PerpVenueSpec | AaveVenueSpec | MorphoVenueSpec;
+export type VenueSpec = PerpVenueSpec | AaveVenueSpec | MorphoVenueSpec | HyperliquidVenueSpec;
 export type VenueKind = VenueSpec['kind'];
 
 /** A (venue, market, asset) that carries part of an asset's hedge. */
@@ -150,6 +166,12 @@ export interface AssetPolicy {
   readonly maxTradeUnits: bigint;
   /** Hedge notional allowed per UTC day for this asset, USD E8. */
   readonly maxNotionalPerDayUsdE8: bigint;
+  /**
+   * Hedged by proxy (no instrument of its own): the minimum-variance combination of these
+   * assets' instruments on the risk engine's covariance (core/portfolio/proxy.ts). Absent or
+   * empty = hedged by its own instruments.
+   */
+  readonly proxy?: readonly AssetId[];
 }
 
 export interface Portfolio {
@@ -172,6 +194,8 @@ export interface Portfolio {
     readonly maxSlippageBps: number;
     /** Count the native coin as exposure of the asset that wraps it (default false: the gas tank). */
     readonly includeNative: boolean;
+    /** Portfolio-level threshold: rebalance when the residual 1-day 99% VaR exceeds it, USD E8; absent = none. */
+    readonly varLimitUsdE8?: bigint;
   };
 }
 
@@ -303,7 +327,40 @@ export interface MorphoVenueAccount {
   readonly oraclePriceE36: bigint;
 }
 
-export type VenueAccount = PerpVenueAccount | AaveVenueAccount | MorphoVenueAccount;
+/** One Hyperliquid market of the account, from `metaAndAssetCtxs` and `clearinghouseState`. */
+export interface HyperliquidMarketAccount {
+  readonly coin: string;
+  /** The coin's index in `meta.universe` (the order's `a`). */
+  readonly assetIndex: number;
+  readonly szDecimals: number;
+  readonly maxLeverage: number;
+  /** Signed position, asset units (the asset token's decimals); a short is negative. */
+  readonly sizeUnits: bigint;
+  readonly entryPriceE8: bigint;
+  readonly markPriceE8: bigint;
+  readonly oraclePriceE8: bigint;
+  /** Hourly funding rate, E18 (positive: longs pay shorts). */
+  readonly fundingRateHourlyE18: bigint;
+  /** The venue's own liquidation price, E8; null = none. */
+  readonly liquidationPriceE8: bigint | null;
+}
+
+export interface HyperliquidVenueAccount {
+  readonly kind: 'hyperliquid';
+  readonly venue: VenueId;
+  readonly markets: Readonly<Record<AssetId, HyperliquidMarketAccount>>;
+  /** Cross account value (collateral + unrealized PnL), quote units. */
+  readonly accountValueUnits: bigint;
+  /** Total notional at the venue's marks, quote units. */
+  readonly totalNotionalUnits: bigint;
+  /** The venue's `crossMaintenanceMarginUsed`, quote units. */
+  readonly maintenanceMarginUnits: bigint;
+  readonly withdrawableUnits: bigint;
+  /** The venue's clock at the read (ms). */
+  readonly timeMs: number;
+}
+
+export type VenueAccount = PerpVenueAccount | AaveVenueAccount | MorphoVenueAccount | HyperliquidVenueAccount;
 
 export interface PortfolioSnapshot {
   readonly chainId: number;

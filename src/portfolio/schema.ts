@@ -306,7 +306,28 @@ export const morphoVenueSchema = strict({
   ...collateralShape('1.3', '1.6', { min: '1', max: '100', above: true }),
 });
 
-export const VENUE_KINDS = ['perp', 'aave', 'morpho'] as const;
+/** The venue's coin names: letters and digits (ETH, BTC, kPEPE). */
+const coinName = field<string>('expected a coin name (letters and digits, as the venue lists it)', (v) => (typeof v === 'string' && /^[A-Za-z0-9]{1,20}$/.test(v) ? v : undefined));
+const apiUrl = field<string>('expected an http(s) URL', (v) => {
+  if (typeof v !== 'string') return undefined;
+  try {
+    const u = new URL(v);
+    return u.protocol === 'http:' || u.protocol === 'https:' ? u.origin : undefined;
+  } catch {
+    return undefined;
+  }
+});
+
+/** A Hyperliquid cross-margin account: ratio = account value / total notional, as a perp's. */
+export const hyperliquidVenueSchema = strict({
+  kind: z.literal('hyperliquid'),
+  apiUrl,
+  user: address,
+  markets: mapping(coinName),
+  ...collateralShape('0.15', '0.25', { min: '0', max: '10', above: true }),
+});
+
+export const VENUE_KINDS = ['perp', 'aave', 'morpho', 'hyperliquid'] as const;
 
 const weight = decimalText({ min: '0', above: true }, '1').transform(Number);
 
@@ -334,11 +355,26 @@ export const assetPolicySchema = strict({
   maxNotionalPerDayUsd: fixed(8, { min: '0', above: true }, '1000000'),
 });
 
+/**
+ * The policy of an asset hedged by proxy (no instrument of its own): the assets whose
+ * instruments carry its minimum-variance hedge, and how much of it to hedge.
+ */
+export const proxyPolicySchema = strict({
+  proxy: field<string[]>('expected a non-empty list of asset names', (v) =>
+    Array.isArray(v) && v.length > 0 && v.every((x) => typeof x === 'string' && NAME.test(x)) ? (v as string[]) : undefined),
+  hedgeRatio: ratio({ min: '0', max: '2' }, '1'),
+});
+
 /** `assets` is parsed entry by entry in file.ts. Defaults mirror COOLDOWN_SEC, MAX_SLIPPAGE_BPS, INCLUDE_NATIVE_ETH. */
 export const policySchema = strict({
   cooldown: int(0, 7 * 86_400, 60),
   maxSlippageBps: int(1, 5_000, 50),
   includeNative: bool(false),
+  /** Portfolio 1-day 99% VaR limit, USD (default: none). */
+  varLimitUsd: field<bigint | null>(rangeText({ min: '0', above: true }), (v) => {
+    const text = decimalIn({ min: '0', above: true })(v);
+    return text === undefined ? undefined : (toUnits(text, 8) ?? undefined);
+  }, { value: null }),
   assets: z.unknown(),
 });
 

@@ -8,6 +8,7 @@ import type { KeeperTelemetry } from '../monitor/telemetry.js';
 import type { Portfolio } from '../portfolio/model.js';
 import { createPortfolioKeeper, type PortfolioKeeper } from './portfolio-keeper.js';
 import { formatPortfolioStatus } from './portfolio-status.js';
+import { riskCovarianceOf } from './portfolio-tick.js';
 import type { Runtime } from './commands.js';
 
 /** The `run`, `status` and `--dry-run=fork` of a portfolio (PORTFOLIO_FILE, or the embedded multi-asset demo). */
@@ -77,11 +78,13 @@ export async function portfolioStatus(config: KeeperConfig, rt: Runtime & { port
   const keeper = await portfolioKeeperFor(config, rt, logger, true);
   keeper.close();
   const snapshot = await keeper.reader.read();
-  const assessment = assessPortfolio(rt.portfolio, snapshot, keeper.modelOf);
+  // As the tick does: the risk figures first, then the assessment with their covariance (proxy hedges).
+  const risk = keeper.risk.figures(snapshot, assessPortfolio(rt.portfolio, snapshot, keeper.modelOf));
+  const assessment = assessPortfolio(rt.portfolio, snapshot, keeper.modelOf, { covariance: riskCovarianceOf(risk) });
   const doubts = keeper.sanity(snapshot);
   return json
-    ? JSON.stringify({ snapshot, assessment, doubts }, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v), 2)
-    : formatPortfolioStatus(rt.portfolio, snapshot, assessment, doubts, { embedded: rt.embedded, risk: keeper.risk.figures(snapshot, assessment) });
+    ? JSON.stringify({ snapshot, assessment, doubts, risk }, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v), 2)
+    : formatPortfolioStatus(rt.portfolio, snapshot, assessment, doubts, { embedded: rt.embedded, risk });
 }
 
 /**
@@ -99,7 +102,10 @@ export async function portfolioPreflight(file: string, p: Portfolio, rt: Runtime
     ...p.assets.flatMap((a): Array<[string, `0x${string}`]> => [[`assets.${a.id}.token`, a.token], [`assets.${a.id}.feed`, a.feed]]),
     ...p.pools.map((x): [string, `0x${string}`] => [`pools.${x.id}.address`, x.address]),
     ...p.venues.flatMap((v): Array<[string, `0x${string}`]> =>
-      v.kind === 'perp'
+      // A Hyperliquid account lives on the venue's API, not on this chain: no contract to check.
+      v.kind === 'hyperliquid'
+        ? []
+        : v.kind === 'perp'
         ? [[`venues.${v.id}.exchange`, v.exchange]]
         : v.kind === 'morpho'
           ? [[`venues.${v.id}.morpho`, v.morpho], [`venues.${v.id}.swapRouter`, v.swapRouter], [`venues.${v.id}.quoter`, v.quoter]]

@@ -1,6 +1,7 @@
 import { fixedToString, fmtRatioE18, MAX_UINT256 } from '../core/format.js';
 import type { PortfolioAssessment } from '../core/portfolio/assess.js';
 import { fmtUnits } from '../core/portfolio/exposure.js';
+import { describeProxyHedge } from '../core/portfolio/proxy.js';
 import type { Portfolio, PortfolioSnapshot } from '../portfolio/model.js';
 import type { PortfolioDoubts } from './portfolio-sanity.js';
 import { EMBEDDED_STATUS_NOTE } from './status.js';
@@ -72,6 +73,7 @@ export function formatPortfolioStatus(
     // Without the keeper's figures (its record), the prior's: marked as such.
     ...riskLines(opts.risk ?? createPortfolioRisk({ assets: p.assets, pools: p.pools, quote: p.quote }).figures(s, a)),
     '',
+    ...(a.proxies?.length ? ['', 'hedged by proxy', ...a.proxies.map((h) => `  ${describeProxyHedge(h)}`)] : []),
     `portfolio net delta ${usd(a.netUsdE8)} (spot ${usd(a.spotUsdE8)})`,
   ].join('\n');
 }

@@ -10,6 +10,8 @@ import { describeOutcome, type ActionResult } from './tick.js';
 import type { Gate } from './keeper-shell.js';
 import type { PortfolioDoubts } from './portfolio-sanity.js';
 import { riskTickFields, type PortfolioRiskFigures } from './portfolio-risk.js';
+import { dailyCovarianceOf, type ProxyHedge, type RiskCovariance } from '../core/portfolio/proxy.js';
+import type { PlanRiskInput } from '../core/portfolio/var-limit.js';
 
 /**
  * One portfolio tick: read → assess → doubts → gate → plan → guard → execute, the same steps and
@@ -53,6 +55,30 @@ export interface PortfolioTickResult {
   stale: string | null;
   /** Absent without a riskFigures dep, or when it failed this tick. */
   risk?: PortfolioRiskFigures;
+  /** The daily covariance the proxy hedges and the VaR limit were planned on (from `risk`); absent with `risk`. */
+  covariance?: RiskCovariance;
+}
+
+/** The risk engine's figures as the planner's covariance (per day, in the engine's asset order). */
+export function riskCovarianceOf(f: PortfolioRiskFigures): RiskCovariance {
+  return { assets: f.assets, dailyCovariance: dailyCovarianceOf(f.assets, f.volAnnual, f.correlation), source: f.covarianceSource };
+}
+
+/** The planner's view of the risk figures (var-limit.ts). */
+export function planRiskOf(f: PortfolioRiskFigures, covariance: RiskCovariance): PlanRiskInput {
+  return { covariance, deltaUsd: f.deltaUsd, gammaUsd: f.gammaUsd, var99Usd: f.var99Usd };
+}
+
+/** The tick line's proxy hedges: per proxied asset, h* per proxy and the residual's 1-day 99% VaR. */
+function proxyTickFields(proxies: readonly ProxyHedge[] | undefined): Record<string, unknown> {
+  if (!proxies?.length) return {};
+  return {
+    proxyHedges: Object.fromEntries(proxies.map((h) => [h.asset, {
+      via: Object.fromEntries(h.legs.map((l) => [l.asset, Math.round(l.ratio * 1e4) / 1e4])),
+      residualVar99Usd: Math.round(h.residualVar99Usd * 100) / 100,
+      covariance: h.source,
+    }])),
+  };
 }
 
 const NO_DOUBTS: PortfolioDoubts = { portfolio: null, assets: {}, venues: {} };
@@ -119,7 +145,12 @@ function riskOf(deps: PortfolioTickDeps, snapshot: PortfolioSnapshot, assessment
 export async function portfolioTick(deps: PortfolioTickDeps, state: PortfolioRunnerState): Promise<PortfolioTickResult> {
   const { logger, portfolio, modelOf } = deps;
   const snapshot = await deps.readSnapshot();
-  const assessment = assessPortfolio(portfolio, snapshot, modelOf);
+  const assessed = assessPortfolio(portfolio, snapshot, modelOf);
+  // Risk before the plan: proxy hedges and the VaR limit are planned on its covariance. Net
+  // deltas do not depend on targets, so the first assessment gives the same figures.
+  const risk = riskOf(deps, snapshot, assessed);
+  const covariance = risk ? riskCovarianceOf(risk) : undefined;
+  const assessment = covariance && assessed.proxies ? assessPortfolio(portfolio, snapshot, modelOf, { covariance }) : assessed;
   const nowSec = Number(snapshot.blockTimestampSec);
   const doubts = deps.checkSanity?.(snapshot) ?? NO_DOUBTS;
   logDoubtChanges(logger, state.policy, doubts);
@@ -132,18 +163,21 @@ export async function portfolioTick(deps: PortfolioTickDeps, state: PortfolioRun
     hedgeHold: gate.hedgeHold,
   };
   let guard = deps.spentToday?.(nowSec) ?? state.guard;
-  const plan = planPortfolio(assessment, policy, portfolio, nowSec, { modelOf, topUpAllowance: topUpAllowances(portfolio, guard, nowSec) });
+  const plan = planPortfolio(assessment, policy, portfolio, nowSec, {
+    modelOf, topUpAllowance: topUpAllowances(portfolio, guard, nowSec), ...(risk && covariance ? { risk: planRiskOf(risk, covariance) } : {}),
+  });
   for (const w of plan.warnings) {
     logger.warn({ event: w.event, reason: w.message, venue: w.venue, neededUnits: w.neededUnits, availableUnits: w.availableUnits }, w.message);
   }
   const held = plan.actions.length > 0 ? gate.hold : null;
-  const risk = riskOf(deps, snapshot, assessment);
   const decision = plan.actions.length === 0 || held ? 'hold' : plan.actions.map((a) => `${a.kind}@${a.kind === 'moveCollateral' ? `${a.from}>${a.to}` : a.venue}`).join('+');
   logger.info(
     {
       event: 'tick',
       ...summarizePortfolio(assessment),
       ...(risk ? riskTickFields(risk) : {}),
+      ...proxyTickFields(assessment.proxies),
+      ...(plan.varLimit ? { varLimitUsd: plan.varLimit.limitUsd, varAfterUsd: Math.round(plan.varLimit.varAfterUsd * 100) / 100 } : {}),
       safeMode: doubts.portfolio,
       ...(Object.keys(doubts.assets).length ? { safeAssets: doubts.assets } : {}),
       ...(Object.keys(doubts.venues).length ? { safeVenues: doubts.venues } : {}),
@@ -165,7 +199,7 @@ export async function portfolioTick(deps: PortfolioTickDeps, state: PortfolioRun
   if (blocked) {
     logger.warn({ event: 'action.held', actions: plan.actions.map((a) => a.kind), reason: blocked }, `not acting: ${blocked}`);
     for (const action of plan.actions) results.push({ action, outcome: 'held', reason: blocked, txs: [] });
-    return { snapshot, assessment, plan, results, state: { policy: base, guard }, doubts, hold: blocked, stale: gate.stale, ...(risk ? { risk } : {}) };
+    return { snapshot, assessment, plan, results, state: { policy: base, guard }, doubts, hold: blocked, stale: gate.stale, ...(risk ? { risk } : {}), ...(covariance ? { covariance } : {}) };
   }
   let lastHedge = { ...policy.lastHedgeAtSecByAsset };
   for (const action of plan.actions) {
@@ -191,7 +225,7 @@ export async function portfolioTick(deps: PortfolioTickDeps, state: PortfolioRun
       if (result.outcome !== 'simulated') break;
     }
   }
-  return { snapshot, assessment, plan, results, state: { policy: { ...base, lastHedgeAtSecByAsset: lastHedge }, guard }, doubts, hold: null, stale: gate.stale, ...(risk ? { risk } : {}) };
+  return { snapshot, assessment, plan, results, state: { policy: { ...base, lastHedgeAtSecByAsset: lastHedge }, guard }, doubts, hold: null, stale: gate.stale, ...(risk ? { risk } : {}), ...(covariance ? { covariance } : {}) };
 }
 
 /** USD notional of a hedge action at the asset's price (journal, caps across restarts). */

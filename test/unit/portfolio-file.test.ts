@@ -210,7 +210,7 @@ describe('each problem is one exact line', () => {
     ['decimals out of range', [['decimals: 8', 'decimals: 37']], ['keeper.yaml: assets.BTC.decimals: expected an integer from 0 to 36']],
     ['decimals not an integer', [['decimals: 8', 'decimals: 8.5']], ['keeper.yaml: assets.BTC.decimals: expected an integer from 0 to 36']],
     ['missing required key', [[`    feed: ${A.btcFeed}\n`, '']], ['keeper.yaml: assets.BTC.feed: required']],
-    ['unknown venue kind', [['kind: aave ', 'kind: compound ']], ['keeper.yaml: venues.aave.kind: expected perp or aave or morpho']],
+    ['unknown venue kind', [['kind: aave ', 'kind: compound ']], ['keeper.yaml: venues.aave.kind: expected perp or aave or morpho or hyperliquid']],
     ['two assets wrap the native coin', [['    heartbeat: 3600\n\n', '    heartbeat: 3600\n    wrapsNative: true\n\n']], [
       'keeper.yaml: assets.BTC.wrapsNative: only one asset can wrap the native coin (ETH does)',
     ]],

@@ -11,6 +11,7 @@ import type {
 import type { CollateralBucket, PriceContext, VenueModel } from '../../portfolio/venue-model.js';
 import { E18, absBig, maxBig } from '../format.js';
 import { portfolioExposures, unitsToUsdE8, type AssetExposure } from './exposure.js';
+import { proxyHedges, proxyTargetsByAsset, type ProxyHedge, type RiskCovariance } from './proxy.js';
 
 /** Picks the pure collateral model of a venue (src/venues/models.ts in the keeper; stubs in tests). */
 export type ModelOf = (spec: VenueSpec) => VenueModel;
@@ -35,6 +36,12 @@ export interface AssetAssessment extends AssetExposure {
   readonly netUsdE8: bigint;
   /** Venues of this asset's instruments missing from the snapshot: the hedge is not known, so nothing is traded. */
   readonly unreadVenues: readonly VenueId[];
+  /** Part of targetHedgeUnits that carries proxied assets' hedges (proxy.ts); absent = none. */
+  readonly proxyTargetUnits?: bigint;
+  /** The proxied assets whose hedge this asset's target carries (their prices size it too). */
+  readonly proxyFor?: readonly AssetId[];
+  /** This asset is hedged by proxy: its own target is 0, its hedge lives on its proxies' targets. */
+  readonly proxied?: boolean;
 }
 
 export interface BucketAssessment extends CollateralBucket {
@@ -66,11 +73,15 @@ export interface PortfolioAssessment {
   readonly venues: readonly VenueAssessment[];
   readonly spotUsdE8: bigint;
   readonly netUsdE8: bigint;
+  /** Proxy hedges of the assets hedged by proxy, with their residual variance; absent = none configured. */
+  readonly proxies?: readonly ProxyHedge[];
 }
 
 export interface PortfolioAssessOptions {
   /** Bands computed outside (risk models), per asset; replace max(abs, pct × gross) where given. */
   readonly bandUnits?: Readonly<Record<AssetId, bigint>>;
+  /** The risk engine's covariance, for proxy hedges; absent = its documented prior (proxy.ts priorRiskCovariance). */
+  readonly covariance?: RiskCovariance;
 }
 
 /** Effective band: the larger of the absolute band and pct × gross spot. */
@@ -107,8 +118,11 @@ export function assessPortfolio(
   opts: PortfolioAssessOptions = {},
 ): PortfolioAssessment {
   const prices = priceContextOf(portfolio, snapshot);
-  const assets = portfolioExposures(portfolio, snapshot).map((x) =>
-    assessAsset(portfolio, snapshot, modelOf, x, opts.bandUnits?.[x.asset]),
+  const exposures = portfolioExposures(portfolio, snapshot);
+  const proxies = proxyHedges(portfolio, exposures, opts.covariance);
+  const byProxy = proxyTargetsByAsset(proxies);
+  const assets = exposures.map((x) =>
+    assessAsset(portfolio, snapshot, modelOf, x, opts.bandUnits?.[x.asset], byProxy.get(x.asset)),
   );
   const venues = portfolio.venues.map((spec) => assessVenue(portfolio, snapshot, modelOf, spec, prices));
   return {
@@ -120,6 +134,7 @@ export function assessPortfolio(
     venues,
     spotUsdE8: assets.reduce((s, a) => s + a.spotUsdE8, 0n),
     netUsdE8: assets.reduce((s, a) => s + a.netUsdE8, 0n),
+    ...(proxies.length > 0 ? { proxies } : {}),
   };
 }
 
@@ -129,6 +144,7 @@ function assessAsset(
   modelOf: ModelOf,
   x: AssetExposure,
   bandOverride: bigint | undefined,
+  viaProxy?: { units: bigint; for: AssetId[] },
 ): AssetAssessment {
   const policy = portfolio.policy.assets[x.asset];
   if (policy === undefined) throw new Error(`no policy for asset ${x.asset}`);
@@ -151,7 +167,8 @@ function assessAsset(
   }
   const hedgeUnits = instruments.reduce((s, i) => s + i.hedgeUnits, 0n);
   const bandUnits = bandOverride ?? bandUnitsFor(policy, x.grossSpotUnits);
-  const target = targetHedgeUnits(policy, x.spotUnits);
+  const proxied = (policy.proxy?.length ?? 0) > 0;
+  const target = (proxied ? 0n : targetHedgeUnits(policy, x.spotUnits)) + (viaProxy?.units ?? 0n);
   const deviationUnits = hedgeUnits - target;
   const netUnits = x.spotUnits + hedgeUnits;
   return {
@@ -165,6 +182,8 @@ function assessAsset(
     netUnits,
     netUsdE8: unitsToUsdE8(netUnits, x.priceE8, x.decimals),
     unreadVenues: unread,
+    ...(viaProxy ? { proxyTargetUnits: viaProxy.units, proxyFor: viaProxy.for } : {}),
+    ...(proxied ? { proxied } : {}),
   };
 }
 

@@ -7,6 +7,8 @@ import { allocateHedge, largestWithin, requiredChangeUnits, type PendingChanges 
 import { venueSpec, type AssetAssessment, type BucketAssessment, type ModelOf, type PortfolioAssessment, type VenueAssessment } from './assess.js';
 import { fmtUnits } from './exposure.js';
 import { bucketName, planFunding, type Budget, type Unfunded } from './fund.js';
+import type { ProxyHedge } from './proxy.js';
+import { varLimitPlan, type PlanRiskInput, type VarLimitDecision } from './var-limit.js';
 
 /**
  * Decide what to do about a portfolio assessment. Pure: time comes in as nowSec, venues are
@@ -39,6 +41,8 @@ export interface PortfolioPlanOptions {
   readonly modelOf: ModelOf;
   /** Per venue: the most quote one top-up or move may add now (guard topUpAllowances); absent = no cap. */
   readonly topUpAllowance?: Readonly<Record<VenueId, TopUpAllowance>>;
+  /** The risk engine's covariance, deltas, gamma and VaR: for policy.varLimitUsdE8 (var-limit.ts); absent = no VaR limit applied. */
+  readonly risk?: PlanRiskInput;
 }
 
 export interface PortfolioPlanWarning extends PlanWarning {
@@ -52,6 +56,10 @@ export interface PortfolioPlan {
   readonly warnings: PortfolioPlanWarning[];
   /** The state if the plan is carried out (hedged assets restart their cooldown). */
   readonly state: PortfolioPolicyState;
+  /** The portfolio VaR limit was exceeded: what the greedy chose and the VaR it predicts. */
+  readonly varLimit?: VarLimitDecision;
+  /** The assessment's proxy hedges (residual variance and VaR), when any asset is hedged by proxy. */
+  readonly proxies?: readonly ProxyHedge[];
 }
 
 interface Ctx {
@@ -81,15 +89,20 @@ export function planPortfolio(
   const reductions: PortfolioAction[] = [];
   const increases: PortfolioAction[] = [];
   const hedged: AssetId[] = [];
-  for (const x of a.assets) {
-    if (x.inBand) continue;
-    const planned = planHedge(c, x, nowSec);
+  const place = (x: AssetAssessment, planned: HedgeAction[]): void => {
     for (const h of planned) {
       const before = x.instruments.find((i) => i.instrument === h.instrument)?.hedgeUnits ?? 0n;
       (absBig(before + h.sizeDeltaUnits) < absBig(before) ? reductions : increases).push(h);
     }
     if (planned.length > 0) hedged.push(x.asset);
+  };
+  for (const x of a.assets) {
+    if (x.inBand) continue;
+    place(x, planHedge(c, x, nowSec));
   }
+  // The portfolio VaR limit, on the position the band trades leave.
+  const limit = planVarLimit(c, hedged);
+  for (const t of limit?.trades ?? []) place(t.x, planHedge(c, t.x, nowSec, t));
   // Sized after the hedges (for the position they leave), sent before them.
   const collateral = planCollateral(c);
   // What no venue could take at its target: a top-up from the wallet makes room, then the rest.
@@ -104,7 +117,21 @@ export function planPortfolio(
   const next = hedged.length === 0
     ? state
     : { ...state, lastHedgeAtSecByAsset: { ...state.lastHedgeAtSecByAsset, ...Object.fromEntries(hedged.map((id) => [id, nowSec])) } };
-  return { actions: [...collateral, ...funded.topUps, ...reductions, ...increases], skipped: c.skipped, warnings: c.warnings, state: next };
+  return {
+    actions: [...collateral, ...funded.topUps, ...reductions, ...increases], skipped: c.skipped, warnings: c.warnings, state: next,
+    ...(limit ? { varLimit: limit.decision } : {}),
+    ...(a.proxies ? { proxies: a.proxies } : {}),
+  };
+}
+
+/** The VaR limit's trades for the assets not hedged this tick (var-limit.ts); null under the limit or without one. */
+function planVarLimit(c: Ctx, hedged: readonly AssetId[]): { decision: VarLimitDecision; trades: Array<{ x: AssetAssessment; wanted: bigint; where: string }> } | null {
+  const limitE8 = c.portfolio.policy.varLimitUsdE8;
+  if (limitE8 === undefined || c.opts.risk === undefined) return null;
+  const r = varLimitPlan({ assessment: c.a, portfolio: c.portfolio, risk: c.opts.risk, limitUsd: Number(limitE8) / 1e8, excluded: new Set(hedged) }, c.pending);
+  if (r === null) return null;
+  if (r.note) c.skipped.push(r.note);
+  return { decision: r.decision, trades: r.trades.map((t) => ({ ...t, x: c.a.assets.find((y) => y.asset === t.asset)! })) };
 }
 
 /** Why nothing may be sized on this venue/bucket's prices now; null when they are believed. */
@@ -123,21 +150,22 @@ function priceDoubt(c: Ctx, venue: VenueId | null, assets: readonly AssetId[]): 
 
 type HedgeAction = Extract<PortfolioAction, { kind: 'adjustHedge' }>;
 
-function planHedge(c: Ctx, x: AssetAssessment, nowSec: number): HedgeAction[] {
+function planHedge(c: Ctx, x: AssetAssessment, nowSec: number, over?: { wanted: bigint; where: string }): HedgeAction[] {
   const policy = c.portfolio.policy.assets[x.asset]!;
-  const wanted = requiredChangeUnits(x, policy);
+  const wanted = over?.wanted ?? requiredChangeUnits(x, policy);
   if (wanted === 0n) return [];
   const fmt = (u: bigint) => fmtUnits(u, x.decimals, x.asset);
   const keep = (x.bandUnits * (E18 - minBig(policy.hysteresisE18, E18))) / E18;
-  const where =
-    `${x.asset} deviation ${fmt(x.deviationUnits)} (hedge ${fmt(x.hedgeUnits)} vs target ${fmt(x.targetHedgeUnits)}) ` +
-    `outside band ${fmt(x.bandUnits)}`;
+  const where = over?.where ??
+    `${x.asset} deviation ${fmt(x.deviationUnits)} (hedge ${fmt(x.hedgeUnits)} vs target ${fmt(x.targetHedgeUnits)}` +
+    `${x.proxyTargetUnits ? `, of which ${fmt(x.proxyTargetUnits)} hedges ${(x.proxyFor ?? []).join(', ')} by proxy` : ''}) outside band ${fmt(x.bandUnits)}`;
   const what = `${wanted < 0n ? 'sell' : 'buy'} ${fmt(absBig(wanted))}`;
   const hold = (why: string): [] => {
     c.skipped.push(`${why}: hedge ${what} not placed; ${where}`);
     return [];
   };
-  const doubt = priceDoubt(c, null, [x.asset]);
+  // A proxy hedge in the target is sized on the proxied assets' prices too.
+  const doubt = priceDoubt(c, null, [x.asset, ...(x.proxyFor ?? [])]);
   if (doubt !== null) return hold(doubt);
   if (c.state.hedgeHold) return hold(c.state.hedgeHold);
   if (x.unreadVenues.length > 0) return hold(`hedge on ${x.unreadVenues.join(', ')} not read`);
@@ -172,7 +200,7 @@ function planHedge(c: Ctx, x: AssetAssessment, nowSec: number): HedgeAction[] {
     sizeDeltaUnits: h.sizeDeltaUnits,
     reason:
       `${where}: ${h.sizeDeltaUnits < 0n ? 'sell' : 'buy'} ${fmt(absBig(h.sizeDeltaUnits))} on ${h.instrument} ` +
-      `(of ${what}) to leave <= ${fmt(keep)} (hysteresis ${pct})` + (notes.length ? `; ${notes.join('; ')}` : ''),
+      (over ? `(of ${what})` : `(of ${what}) to leave <= ${fmt(keep)} (hysteresis ${pct})`) + (notes.length ? `; ${notes.join('; ')}` : ''),
   }));
 }
 

@@ -52,6 +52,13 @@ const E8 = 10n ** 8n;
 const WAD = 10n ** 18n;
 const USDC = 10n ** 6n;
 
+/**
+ * A fixed gas limit for Aave calls: viem's estimate is made on the latest block, and interest
+ * accrual in the block the call lands in (a later timestamp on a loaded machine) can cost more,
+ * starving an inner call (seen: a supply reverting with gas used 97% of the estimate).
+ */
+const AAVE_CALL_GAS = 1_500_000n;
+
 describe('decodeAaveError / Aave math (pure)', () => {
   it('maps codes from Errors.sol, raw revert data and node messages', () => {
     expect(aaveErrorTable().size).toBe(90); // '1'..'91' without '48'
@@ -156,8 +163,8 @@ describe('Aave V3 on anvil', () => {
     const u = wallet(user);
     await confirm(await clients.walletClient.writeContract({ address: usdc, abi: aaveMockTokenAbi, functionName: 'mint', args: [user.address, 10_000n * USDC] }));
     await confirm(await u.writeContract({ address: usdc, abi: aaveMockTokenAbi, functionName: 'approve', args: [aave.pool, 10_000n * USDC] }));
-    await confirm(await u.writeContract({ address: aave.pool, abi: aavePoolAbi, functionName: 'supply', args: [usdc, 10_000n * USDC, user.address, 0] }));
-    await confirm(await u.writeContract({ address: aave.pool, abi: aavePoolAbi, functionName: 'borrow', args: [weth, 35n * WAD / 10n, AAVE_VARIABLE_RATE_MODE, 0, user.address] }));
+    await confirm(await u.writeContract({ address: aave.pool, abi: aavePoolAbi, functionName: 'supply', args: [usdc, 10_000n * USDC, user.address, 0], gas: AAVE_CALL_GAS }));
+    await confirm(await u.writeContract({ address: aave.pool, abi: aavePoolAbi, functionName: 'borrow', args: [weth, 35n * WAD / 10n, AAVE_VARIABLE_RATE_MODE, 0, user.address], gas: AAVE_CALL_GAS }));
     snapshot = await test().snapshot();
   });
 
@@ -212,8 +219,8 @@ describe('Aave V3 on anvil', () => {
     const collateralUnits = 1_234_567_891n;
     await confirm(await clients.walletClient.writeContract({ address: usdc, abi: aaveMockTokenAbi, functionName: 'mint', args: [odd.account.address, collateralUnits] }));
     await confirm(await odd.writeContract({ address: usdc, abi: aaveMockTokenAbi, functionName: 'approve', args: [aave.pool, collateralUnits] }));
-    await confirm(await odd.writeContract({ address: aave.pool, abi: aavePoolAbi, functionName: 'supply', args: [usdc, collateralUnits, odd.account.address, 0] }));
-    await confirm(await odd.writeContract({ address: aave.pool, abi: aavePoolAbi, functionName: 'borrow', args: [weth, 432_109_876_543_210_987n, AAVE_VARIABLE_RATE_MODE, 0, odd.account.address] }));
+    await confirm(await odd.writeContract({ address: aave.pool, abi: aavePoolAbi, functionName: 'supply', args: [usdc, collateralUnits, odd.account.address, 0], gas: AAVE_CALL_GAS }));
+    await confirm(await odd.writeContract({ address: aave.pool, abi: aavePoolAbi, functionName: 'borrow', args: [weth, 432_109_876_543_210_987n, AAVE_VARIABLE_RATE_MODE, 0, odd.account.address], gas: AAVE_CALL_GAS }));
     const prices: [bigint, bigint][] = [[99_987_603n, 234_567_891_234n], [100_012_347n, 198_765_432_101n], [99_999_999n, 250_000_000_001n]];
     let checked = 0;
     for (const [usdcPriceE8, wethPriceE8] of prices) {

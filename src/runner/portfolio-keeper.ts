@@ -36,6 +36,9 @@ import {
  * (decisions) and their adapter (transactions).
  */
 
+/** Seconds a feed round may be late past its heartbeat before the asset's price is doubted. */
+export const HEARTBEAT_GRACE_SEC = 300;
+
 export interface PortfolioKeeperOptions {
   config: KeeperConfig;
   portfolio: Portfolio;
@@ -105,7 +108,9 @@ export async function createPortfolioKeeper(opts: PortfolioKeeperOptions): Promi
   const { journal, queue, executor } = shell;
   const sanity = createPortfolioSanity(portfolio, {
     maxPoolDeviationBps: config.safety.maxPoolDeviationBps,
-    heartbeatGraceSec: Math.max(0, config.safety.oracleMaxAgeSec - 3_600),
+    // A feed's round can land a little after its heartbeat (network and node delay): stale only
+    // past heartbeat + 5 minutes, not at the heartbeat's exact second.
+    heartbeatGraceSec: HEARTBEAT_GRACE_SEC,
     venueCheck: (id, s) => {
       const spec = portfolio.venues.find((v) => v.id === id);
       const acct = s.venues[id];

@@ -19,6 +19,20 @@ async function post(url: string, body: unknown): Promise<Answer> {
 const hexOf = (r: Answer) => BigInt(r.body.result as string);
 
 /** A transfer from the liquidator, signed but not sent: raw bytes and the hash they have. */
+/**
+ * Automine answers eth_sendRawTransaction before its block is sealed: wait for the receipt at the
+ * node itself (a condition, not a sleep) before asserting on the mined state.
+ */
+async function minedReceipt(url: string, hash: Hex): Promise<{ status: string; blockNumber: string }> {
+  const until = Date.now() + 30_000;
+  for (;;) {
+    const r = (await rpc(url, 'eth_getTransactionReceipt', [hash])).body.result as { status: string; blockNumber: string } | null;
+    if (r) return r;
+    if (Date.now() > until) throw new Error(`no receipt for ${hash} after 30 s`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
 async function signedTransfer(d: Devnet, wei: bigint): Promise<{ raw: Hex; hash: Hex }> {
   const { walletClient, publicClient } = d.as('liquidator');
   const nonce = await publicClient.getTransactionCount({ address: walletClient.account.address, blockTag: 'pending' });
@@ -68,6 +82,7 @@ describe('chaos tool: the JSON-RPC fault proxy', () => {
     const before = hexOf(await rpc(d.rpcUrl, 'eth_getBalance', [who, 'latest']));
     const { raw, hash } = await signedTransfer(d, parseEther('1'));
     await rpc(d.rpcUrl, 'eth_sendRawTransaction', [raw]); // automine: mined at frozen + 1
+    expect(BigInt((await minedReceipt(d.rpcUrl, hash)).blockNumber)).toBe(frozen + 1n);
     expect(hexOf(await rpc(d.rpcUrl, 'eth_blockNumber'))).toBe(frozen + 1n);
 
     expect(hexOf(await rpc(proxy.url, 'eth_blockNumber'))).toBe(frozen);
@@ -173,8 +188,7 @@ describe('chaos tool: the JSON-RPC fault proxy', () => {
     proxy.inject({ methods: ['eth_sendRawTransaction'], fault: { kind: 'http', status: 502 }, count: 1, afterForward: true });
     expect((await rpc(proxy.url, 'eth_sendRawTransaction', [lie.raw])).status).toBe(502);
     expect(proxy.stats().sent).toEqual([lie.hash, lie.hash]); // every raw transaction received, swallowed or not
-    const mined = (await rpc(d.rpcUrl, 'eth_getTransactionReceipt', [lie.hash])).body.result as { status: string } | null;
-    expect(mined?.status).toBe('0x1'); // the node took it although the client saw an error
+    expect((await minedReceipt(d.rpcUrl, lie.hash)).status).toBe('0x1'); // the node took it although the client saw an error
   });
 
   it('stops cleanly with a request held in flight', async () => {

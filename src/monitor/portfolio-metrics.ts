@@ -1,6 +1,7 @@
 import { Gauge, type Registry } from 'prom-client';
 import { MAX_UINT256 } from '../core/format.js';
 import type { PortfolioTickResult } from '../runner/portfolio-tick.js';
+import { pnlComponents, pnlUsdNumber } from '../runner/portfolio-pnl.js';
 
 /**
  * The portfolio keeper's gauges, labelled by asset and by venue (and collateral bucket: a perp
@@ -43,10 +44,13 @@ export function createPortfolioGauges(registry: Registry, prefix: string) {
   const volAnnual = g('asset_vol_annual', 'Annualised volatility of the asset (EWMA of hourly returns, or the prior), fraction', ['asset']);
   const correlation = g('asset_correlation', 'Correlation of two assets\' hourly returns (EWMA, or the prior)', ['asset', 'other']);
   const liqSigmas = g('venue_liquidation_distance_sigmas', 'ln(liquidation price / price) in daily sigmas of the asset, signed', ['venue', 'bucket', 'asset']);
+  // A gauge, not a counter: P&L lines go down as well as up.
+  const pnlTotal = g('pnl_usd_total', 'P&L since the keeper started, by line (lp_fees, lp_price_move, lp_loss_vs_holding, hedge_<venue>, funding_interest, trading_fees, gas, unexplained, total), USD', ['component']);
 
   return (result: PortfolioTickResult): void => {
     const a = result.assessment;
     netUsd.set(units(a.netUsdE8, 8));
+    if (result.pnl) for (const [component, v] of pnlComponents(result.pnl.sinceStart)) pnlTotal.set({ component }, pnlUsdNumber(v));
     for (const x of a.assets) {
       const l = { asset: x.asset };
       price.set(l, units(x.priceE8, 8));

@@ -10,6 +10,7 @@ import { createPortfolioKeeper, type PortfolioKeeper } from './portfolio-keeper.
 import { formatPortfolioStatus } from './portfolio-status.js';
 import { riskCovarianceOf } from './portfolio-tick.js';
 import type { Runtime } from './commands.js';
+import { currentPnlAttribution } from './portfolio-pnl.js';
 
 /** The `run`, `status` and `--dry-run=fork` of a portfolio (PORTFOLIO_FILE, or the embedded multi-asset demo). */
 
@@ -82,9 +83,11 @@ export async function portfolioStatus(config: KeeperConfig, rt: Runtime & { port
   const risk = keeper.risk.figures(snapshot, assessPortfolio(rt.portfolio, snapshot, keeper.modelOf));
   const assessment = assessPortfolio(rt.portfolio, snapshot, keeper.modelOf, { covariance: riskCovarianceOf(risk) });
   const doubts = keeper.sanity(snapshot);
+  // Kept by a keeper running in this process (the embedded shell); a fresh `status` has none.
+  const pnl = currentPnlAttribution()?.report() ?? null;
   return json
-    ? JSON.stringify({ snapshot, assessment, doubts, risk }, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v), 2)
-    : formatPortfolioStatus(rt.portfolio, snapshot, assessment, doubts, { embedded: rt.embedded, risk });
+    ? JSON.stringify({ snapshot, assessment, doubts, risk, pnl }, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v), 2)
+    : formatPortfolioStatus(rt.portfolio, snapshot, assessment, doubts, { embedded: rt.embedded, risk, pnl });
 }
 
 /**

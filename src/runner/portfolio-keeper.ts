@@ -20,6 +20,7 @@ import { createPortfolioSanity, type PortfolioDoubts } from './portfolio-sanity.
 import { describeOutcome } from './tick.js';
 import { dirname } from 'node:path';
 import { createPortfolioRisk, portfolioPriceRecords, type PortfolioRisk } from './portfolio-risk.js';
+import { createPnlAttribution, setCurrentPnlAttribution, type PnlAttribution } from './portfolio-pnl.js';
 import {
   hedgeNotionalUsdE8,
   portfolioTick,
@@ -80,6 +81,8 @@ export interface PortfolioKeeper {
   readonly failedTicks: number;
   /** VaR/ES, vols, correlations; loaded from its record before the first tick. */
   readonly risk: PortfolioRisk;
+  /** Where the money goes, tick to tick, since this keeper started (in memory: a restart starts over). */
+  readonly pnl: PnlAttribution;
   tickOnce(blockNumber?: bigint): Promise<PortfolioTickResult>;
   run(opts?: { maxTicks?: number }): Promise<void>;
   stop(): Promise<void>;
@@ -125,6 +128,13 @@ export async function createPortfolioKeeper(opts: PortfolioKeeperOptions): Promi
     record: recordDir === null ? undefined : portfolioPriceRecords(recordDir, portfolio.assets),
   });
   if (!opts.risk) await risk.load();
+  const pnl = createPnlAttribution({
+    portfolio,
+    gasCostWei: async (hash) => {
+      const r = await clients.publicClient.getTransactionReceipt({ hash });
+      return r.gasUsed * r.effectiveGasPrice;
+    },
+  });
 
   const deps: PortfolioTickDeps = {
     portfolio,
@@ -141,6 +151,10 @@ export async function createPortfolioKeeper(opts: PortfolioKeeperOptions): Promi
       : undefined,
     beforeSend: queue ? (s) => shell.beforeSend(s.blockNumber) : undefined,
     riskFigures: (s, a) => risk.figures(s, a),
+    attributePnl: async (s) => {
+      const interval = await pnl.observe(s);
+      return interval ? { interval, sinceStart: pnl.report().sinceStart } : null;
+    },
     async execute(action, assessment, snapshot): Promise<TxOutcome[]> {
       const built = await buildPortfolioAction(action, venues, {
         account,
@@ -182,6 +196,9 @@ export async function createPortfolioKeeper(opts: PortfolioKeeperOptions): Promi
       result = { ...result, results: result.results.map((r) => (r.outcome === 'pending' ? withSettled(r, journal) : r)) };
     }
     state = result.state;
+    // The actions land before the next read: their flows, fees and gas belong to the next interval.
+    pnl.acted(result.results);
+    setCurrentPnlAttribution(pnl);
     emit(opts.telemetry, 'portfolioTick', result, performance.now() - t0);
     opts.onTick?.(result);
     return result;
@@ -197,6 +214,7 @@ export async function createPortfolioKeeper(opts: PortfolioKeeperOptions): Promi
     modelOf,
     sanity,
     risk,
+    pnl,
     journal,
     queue,
     get state() {

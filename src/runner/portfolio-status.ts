@@ -6,6 +6,7 @@ import type { Portfolio, PortfolioSnapshot } from '../portfolio/model.js';
 import type { PortfolioDoubts } from './portfolio-sanity.js';
 import { EMBEDDED_STATUS_NOTE } from './status.js';
 import { createPortfolioRisk, type PortfolioRiskFigures } from './portfolio-risk.js';
+import { formatPnlReport, type PnlReport } from './portfolio-pnl.js';
 
 function table(rows: ReadonlyArray<readonly string[]>): string {
   const widths = rows.reduce<number[]>((w, r) => r.map((c, i) => Math.max(w[i] ?? 0, c.length)), []);
@@ -16,7 +17,7 @@ const usd = (e8: bigint) => `$${fixedToString(e8, 8, 2)}`;
 
 /** `keeper status` of a portfolio: per asset (spot, hedge, target, band) and per venue bucket (ratio, liquidation prices). */
 export function formatPortfolioStatus(
-  p: Portfolio, s: PortfolioSnapshot, a: PortfolioAssessment, doubts: PortfolioDoubts, opts: { embedded?: boolean; risk?: PortfolioRiskFigures } = {},
+  p: Portfolio, s: PortfolioSnapshot, a: PortfolioAssessment, doubts: PortfolioDoubts, opts: { embedded?: boolean; risk?: PortfolioRiskFigures; pnl?: PnlReport | null } = {},
 ): string {
   const assetRows = [
     ['asset', 'price', 'spot', 'hedge', 'target', 'net', 'band', ''],
@@ -75,6 +76,8 @@ export function formatPortfolioStatus(
     '',
     ...(a.proxies?.length ? ['', 'hedged by proxy', ...a.proxies.map((h) => `  ${describeProxyHedge(h)}`)] : []),
     `portfolio net delta ${usd(a.netUsdE8)} (spot ${usd(a.spotUsdE8)})`,
+    // Absent = the caller did not ask (library use); null = no keeper has run in this process.
+    ...(opts.pnl !== undefined ? ['', ...formatPnlReport(opts.pnl)] : []),
   ].join('\n');
 }
 

@@ -12,6 +12,7 @@ import type { PortfolioDoubts } from './portfolio-sanity.js';
 import { riskTickFields, type PortfolioRiskFigures } from './portfolio-risk.js';
 import { dailyCovarianceOf, type ProxyHedge, type RiskCovariance } from '../core/portfolio/proxy.js';
 import type { PlanRiskInput } from '../core/portfolio/var-limit.js';
+import type { PnlTick } from './portfolio-pnl.js';
 
 /**
  * One portfolio tick: read → assess → doubts → gate → plan → guard → execute, the same steps and
@@ -38,6 +39,8 @@ export interface PortfolioTickDeps {
   beforeSend?(snapshot: PortfolioSnapshot): Promise<string | null>;
   /** Portfolio VaR/ES, vols, correlations (runner/portfolio-risk.ts): on the tick line and in the result. */
   riskFigures?(snapshot: PortfolioSnapshot, assessment: PortfolioAssessment): PortfolioRiskFigures;
+  /** Where the money went since the previous tick (runner/portfolio-pnl.ts): `pnlUsd` on the tick line; null at the first. */
+  attributePnl?(snapshot: PortfolioSnapshot): Promise<PnlTick | null>;
 }
 
 export interface PortfolioActionResult extends Omit<ActionResult, 'action'> {
@@ -57,6 +60,8 @@ export interface PortfolioTickResult {
   risk?: PortfolioRiskFigures;
   /** The daily covariance the proxy hedges and the VaR limit were planned on (from `risk`); absent with `risk`. */
   covariance?: RiskCovariance;
+  /** P&L attribution of the interval that ended at this snapshot; absent without attributePnl, at the first tick, or when it failed. */
+  pnl?: PnlTick;
 }
 
 /** The risk engine's figures as the planner's covariance (per day, in the engine's asset order). */
@@ -142,6 +147,17 @@ function riskOf(deps: PortfolioTickDeps, snapshot: PortfolioSnapshot, assessment
   }
 }
 
+/** Like the risk figures, the attribution informs and never decides: a failure is logged. */
+async function pnlOf(deps: PortfolioTickDeps, snapshot: PortfolioSnapshot): Promise<PnlTick | undefined> {
+  if (!deps.attributePnl) return undefined;
+  try {
+    return (await deps.attributePnl(snapshot)) ?? undefined;
+  } catch (err) {
+    deps.logger.warn({ event: 'pnl.failed', err }, `P&L attribution failed: ${(err as Error).message}`);
+    return undefined;
+  }
+}
+
 export async function portfolioTick(deps: PortfolioTickDeps, state: PortfolioRunnerState): Promise<PortfolioTickResult> {
   const { logger, portfolio, modelOf } = deps;
   const snapshot = await deps.readSnapshot();
@@ -152,6 +168,7 @@ export async function portfolioTick(deps: PortfolioTickDeps, state: PortfolioRun
   const covariance = risk ? riskCovarianceOf(risk) : undefined;
   const assessment = covariance && assessed.proxies ? assessPortfolio(portfolio, snapshot, modelOf, { covariance }) : assessed;
   const nowSec = Number(snapshot.blockTimestampSec);
+  const pnl = await pnlOf(deps, snapshot);
   const doubts = deps.checkSanity?.(snapshot) ?? NO_DOUBTS;
   logDoubtChanges(logger, state.policy, doubts);
   const gate = deps.gate?.(snapshot) ?? { hold: null, hedgeHold: null, stale: null };
@@ -181,6 +198,7 @@ export async function portfolioTick(deps: PortfolioTickDeps, state: PortfolioRun
       safeMode: doubts.portfolio,
       ...(Object.keys(doubts.assets).length ? { safeAssets: doubts.assets } : {}),
       ...(Object.keys(doubts.venues).length ? { safeVenues: doubts.venues } : {}),
+      ...(pnl ? { pnlUsd: fixedToString(pnl.interval.total, 8, 2) } : {}),
       decision,
       ...(plan.actions.length === 0 ? { why: plan.skipped[0] ?? 'nothing to do' } : held ? { why: held } : {}),
       ...(gate.hold && !held ? { held: gate.hold } : {}),
@@ -199,7 +217,7 @@ export async function portfolioTick(deps: PortfolioTickDeps, state: PortfolioRun
   if (blocked) {
     logger.warn({ event: 'action.held', actions: plan.actions.map((a) => a.kind), reason: blocked }, `not acting: ${blocked}`);
     for (const action of plan.actions) results.push({ action, outcome: 'held', reason: blocked, txs: [] });
-    return { snapshot, assessment, plan, results, state: { policy: base, guard }, doubts, hold: blocked, stale: gate.stale, ...(risk ? { risk } : {}), ...(covariance ? { covariance } : {}) };
+    return { snapshot, assessment, plan, results, state: { policy: base, guard }, doubts, hold: blocked, stale: gate.stale, ...(risk ? { risk } : {}), ...(covariance ? { covariance } : {}), ...(pnl ? { pnl } : {}) };
   }
   let lastHedge = { ...policy.lastHedgeAtSecByAsset };
   for (const action of plan.actions) {
@@ -225,7 +243,7 @@ export async function portfolioTick(deps: PortfolioTickDeps, state: PortfolioRun
       if (result.outcome !== 'simulated') break;
     }
   }
-  return { snapshot, assessment, plan, results, state: { policy: { ...base, lastHedgeAtSecByAsset: lastHedge }, guard }, doubts, hold: null, stale: gate.stale, ...(risk ? { risk } : {}), ...(covariance ? { covariance } : {}) };
+  return { snapshot, assessment, plan, results, state: { policy: { ...base, lastHedgeAtSecByAsset: lastHedge }, guard }, doubts, hold: null, stale: gate.stale, ...(risk ? { risk } : {}), ...(covariance ? { covariance } : {}), ...(pnl ? { pnl } : {}) };
 }
 
 /** USD notional of a hedge action at the asset's price (journal, caps across restarts). */

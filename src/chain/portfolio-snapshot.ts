@@ -33,6 +33,17 @@ interface Segment {
   calls: readonly ContractFunctionParameters[];
   /** A failed call reads as `undefined` instead of failing the snapshot. */
   allowFailure?: boolean;
+  /**
+   * A venue's reads: a call that reverts (a venue refusing to value an account on a price it
+   * rejects, e.g. a feed answering 0) leaves that venue unread with the reason, instead of failing
+   * the whole snapshot; the keeper then holds what that venue carries and says why.
+   */
+  venue?: string;
+}
+
+/** What a venue segment gives back when one of its calls reverted. */
+class UnreadVenue {
+  constructor(readonly reason: string) {}
 }
 
 const E8_DECIMALS = 8n;
@@ -114,14 +125,20 @@ export function createPortfolioSnapshotReader(params: {
   async function run(segments: readonly Segment[], mc: Address | null, at: bigint): Promise<unknown[][]> {
     const settled = await multicallSettled(segments.flatMap((s) => s.calls), mc, at);
     let i = 0;
-    return segments.map((s) =>
-      s.calls.map((c) => {
+    return segments.map((s) => {
+      let unread: UnreadVenue | null = null;
+      const out = s.calls.map((c) => {
         const r = settled[i++] as Settled;
         if (r.status === 'failure' && s.allowFailure) return undefined;
+        if (r.status === 'failure' && s.venue !== undefined) {
+          unread ??= new UnreadVenue(`${describe(c)} reverted at block ${at}: ${(r.error as { shortMessage?: string }).shortMessage ?? r.error.message.split('\n')[0]}`);
+          return undefined;
+        }
         if (r.status === 'failure') throw new Error(`portfolio snapshot at block ${at}: ${s.label}: ${describe(c)} failed`, { cause: r.error });
         return r.result;
-      }),
-    );
+      });
+      return unread ? [unread] : out;
+    });
   }
 
   /** Once: Multicall3 present?, the Aave markets, and every pool's pair and fee as declared. */
@@ -250,7 +267,7 @@ export function createPortfolioSnapshotReader(params: {
           ...poolFeeCalls(p.address, ticks.get(p.id) ?? []),
         ],
       })),
-      ...pf.venues.map((v) => ({ label: `venue ${v.id} (${v.kind})`, calls: venueCalls(v, aave) })),
+      ...pf.venues.map((v) => ({ label: `venue ${v.id} (${v.kind})`, calls: venueCalls(v, aave), venue: v.id })),
       ...last,
     ];
   }
@@ -306,12 +323,20 @@ export function createPortfolioSnapshotReader(params: {
       return lp ? [lp] : [];
     });
     const venues: Record<string, VenueAccount> = {};
-    for (const [i, v] of pf.venues.entries()) venues[v.id] = await venueAccount(v, venueResults[i] as unknown[], ctx, at, blockTimestampSec);
+    const unreadVenues: Record<string, string> = {};
+    for (const [i, v] of pf.venues.entries()) {
+      const r = venueResults[i] as unknown[];
+      if (r[0] instanceof UnreadVenue) unreadVenues[v.id] = r[0].reason;
+      else venues[v.id] = await venueAccount(v, r, ctx, at, blockTimestampSec);
+    }
     if (v4Read) {
       Object.assign(pools, v4Read.pools);
       lps.push(...v4Read.lps);
     }
-    return { chainId: publicClient.chain.id, blockNumber: at, blockTimestampSec, account, prices, quotePriceE8, wallet: { nativeWei, balances }, pools, lps, venues };
+    return {
+      chainId: publicClient.chain.id, blockNumber: at, blockTimestampSec, account, prices, quotePriceE8, wallet: { nativeWei, balances }, pools, lps, venues,
+      ...(Object.keys(unreadVenues).length ? { unreadVenues } : {}),
+    };
   }
 
   /** A new position, or one refilled since the last read, costs one more round for its ticks (all pools at once). */

@@ -378,6 +378,8 @@ export interface PortfolioSnapshot {
   readonly pools: Readonly<Record<string, PoolState>>;
   readonly lps: readonly LpHolding[];
   readonly venues: Readonly<Record<VenueId, VenueAccount>>;
+  /** Venues whose account could not be read at this block (a read reverted), with the reason: absent from `venues`. */
+  readonly unreadVenues?: Readonly<Record<VenueId, string>>;
 }
 
 // ---------------------------------------------------------------------------------------------

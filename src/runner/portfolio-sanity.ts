@@ -88,7 +88,8 @@ export function createPortfolioSanity(portfolio: Portfolio, opts: PortfolioSanit
       }
     }
     for (const v of portfolio.venues) {
-      const bad = opts.venueCheck?.(v.id, s) ?? null;
+      const unread = s.unreadVenues?.[v.id];
+      const bad = unread !== undefined ? `account not read: ${unread}` : (opts.venueCheck?.(v.id, s) ?? null);
       if (bad) venues[v.id] = bad;
     }
     return { portfolio: whole, assets, venues };

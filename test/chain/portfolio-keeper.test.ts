@@ -1,6 +1,7 @@
 import { erc20Abi, type Address } from 'viem';
 import { describe, expect, it } from 'vitest';
 import { perpExchangeAbi } from '../../contracts-abi/index.js';
+import { injectRound, latestRound } from '../chaos/mock-feed.js';
 import { aavePoolAbi } from '../../src/devnet/aave-artifacts.js';
 import { confirm } from '../../src/devnet/confirm.js';
 import { useDevnet, type Devnet } from '../helpers/devnet.js';
@@ -188,6 +189,21 @@ describe('portfolio keeper on the devnet demo portfolio (ETH + BTC, perp + Aave)
     expect(after.perpEthRatioE18).toBeGreaterThanOrEqual(25n * 10n ** 16n); // back at its target
     expect(after.aaveHfE18).toBeGreaterThan(16n * 10n ** 17n); // the donor kept its own target
     expect(lines().some((l) => l['event'] === 'tx.mined' && String(l['label']).startsWith('perp.deposit'))).toBe(true);
+  });
+
+  it('a feed answering 0: the venues that refuse to value the account are left unread and named, nothing is sized on ETH, the tick goes on', async () => {
+    const d = devnet();
+    const { keeper, lines } = await portfolioKeeperOn(d);
+    await keeper.tickOnce();
+    // Our PriceFeed refuses 0; the chaos suite's MockFeed, put in its place, answers what it is told.
+    await injectRound(d, d.addresses.ethUsdFeed, { ...(await latestRound(d, d.addresses.ethUsdFeed)), roundId: 1n << 70n, answeredInRound: 1n << 70n, answer: 0n });
+    const r = await keeper.tickOnce(); // no throw: a revert in one venue's reads is that venue's doubt
+    expect(r.doubts.assets['ETH']).toMatch(/no usable ETH\/USD price/);
+    expect(Object.keys(r.snapshot.unreadVenues ?? {})).toContain('perp');
+    expect(r.doubts.venues['perp']).toMatch(/^account not read: getAccount\(/);
+    expect(r.plan.actions).toEqual([]);
+    expect(lines().some((l) => l['event'] === 'safe_mode.entered' && l['scope'] === 'venue perp')).toBe(true);
+    expect(keeper.failedTicks).toBe(0);
   });
 
   it('a position the portfolio does not model, opened on the Aave account by hand, leaves that venue alone and alerts', async () => {

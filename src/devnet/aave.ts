@@ -3,6 +3,7 @@
  * price feeds. Order and gotchas: /work/shared/notes/aave-v3-devnet.md (G1: the Pool proxy must exist
  * before the configurator proxy; token impls take the Pool PROXY; ACL admin before ACLManager).
  */
+import { LENDING_CALL_GAS } from './confirm.js';
 import { encodeFunctionData, getAddress, parseAbi, parseUnits, sliceHex, zeroAddress, type Abi, type Account, type Address, type Hex } from 'viem';
 import {
   createAaveTxPipeline,
@@ -214,7 +215,8 @@ export async function seedAaveLiquidity(clients: AaveClients, opts: SeedAaveOpti
   const { publicClient, walletClient } = clients;
   const supplierAddress = typeof opts.supplier === 'string' ? opts.supplier : opts.supplier.address;
   const write = async (account: Account | Address, to: Address, data: Hex, label: string, value?: bigint) => {
-    const hash = await walletClient.sendTransaction({ account, chain: walletClient.chain, to, data, value });
+    const gas = to === opts.aave.pool ? LENDING_CALL_GAS : undefined;
+    const hash = await walletClient.sendTransaction({ account, chain: walletClient.chain, to, data, value, gas });
     // A local devnet mines in milliseconds: poll faster than viem's 4 s default.
     const receipt = await publicClient.waitForTransactionReceipt({ hash, pollingInterval: 50 });
     if (receipt.status !== 'success') throw new Error(`seedAaveLiquidity: ${label} reverted (tx ${hash})`);

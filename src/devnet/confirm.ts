@@ -2,6 +2,13 @@ import type { Hex, TransactionReceipt } from 'viem';
 import type { Clients } from '../chain/clients.js';
 
 /**
+ * Gas limit for devnet setup calls into a lending pool (Aave, Morpho): they accrue interest first,
+ * and an estimate made on one block runs short in the next (a later timestamp writes more), which
+ * starved an inner call in CI. Well above any of them (~300k), below the block limit.
+ */
+export const LENDING_CALL_GAS = 2_000_000n;
+
+/**
  * Wait for a devnet setup transaction and fail loudly if it reverted, saying why (gas used and
  * the revert of a replay on the parent block). For deployment and test scaffolding, not for the
  * keeper's own transactions (those go through the executor and its sender).

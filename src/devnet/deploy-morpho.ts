@@ -1,7 +1,7 @@
 import { encodeAbiParameters, getAddress, keccak256, parseEther, type Abi, type Address, type Hex } from 'viem';
 import { morphoAbi, morphoFeedOracleAbi, morphoFeedOracleBytecode, weth9Abi } from '../../contracts-abi/index.js';
 import type { Clients } from '../chain/clients.js';
-import { confirm } from './confirm.js';
+import { LENDING_CALL_GAS, confirm } from './confirm.js';
 import { ensureMorphoArtifacts } from './morpho-artifacts.js';
 
 /**
@@ -72,7 +72,7 @@ export async function deployMorpho(
   await confirm(deployer, w.writeContract({ ...m, functionName: 'createMarket', args: [params] }), 'morpho createMarket');
   await confirm(deployer, w.writeContract({ address: a.weth, abi: weth9Abi, functionName: 'deposit', value: DEVNET_MORPHO_SUPPLY_WEI }), 'WETH deposit');
   await confirm(deployer, w.writeContract({ address: a.weth, abi: weth9Abi, functionName: 'approve', args: [address, DEVNET_MORPHO_SUPPLY_WEI] }), 'approve WETH');
-  await confirm(deployer, w.writeContract({ ...m, functionName: 'supply', args: [params, DEVNET_MORPHO_SUPPLY_WEI, 0n, owner, '0x'] }), 'morpho supply');
+  await confirm(deployer, w.writeContract({ ...m, functionName: 'supply', args: [params, DEVNET_MORPHO_SUPPLY_WEI, 0n, owner, '0x'], gas: LENDING_CALL_GAS }), 'morpho supply');
   const marketId = morphoMarketId(params);
   const stored = await deployer.publicClient.readContract({ ...m, functionName: 'idToMarketParams', args: [marketId] });
   if (getAddress(stored[0]) !== getAddress(a.weth)) throw new Error(`devnet deploy: morpho market ${marketId} not found after createMarket`);

@@ -1,7 +1,7 @@
 import { parseEther, type Address } from 'viem';
 import { erc20Abi } from 'viem';
 import { mockUsdcAbi, multicall3Abi, multicall3Bytecode, perpExchangeAbi, priceFeedAbi } from '../../contracts-abi/index.js';
-import { confirm } from './confirm.js';
+import { LENDING_CALL_GAS, confirm } from './confirm.js';
 import { MULTICALL3_CANONICAL } from '../config.js';
 import { createAnvilTestClient, createClients, type Clients } from '../chain/clients.js';
 import { devnetAccount, type DevnetRole } from './accounts.js';
@@ -133,12 +133,12 @@ async function openAaveHedge(
   await confirm(c, c.walletClient.writeContract({ address: a.usdc, abi: erc20Abi, functionName: 'approve', args: [a.aave.pool, collateralUnits] }), 'approve');
   await confirm(
     c,
-    c.walletClient.writeContract({ address: a.aave.pool, abi: aavePoolAbi, functionName: 'supply', args: [a.usdc, collateralUnits, me, 0] }),
+    c.walletClient.writeContract({ address: a.aave.pool, abi: aavePoolAbi, functionName: 'supply', args: [a.usdc, collateralUnits, me, 0], gas: LENDING_CALL_GAS }),
     'aave supply',
   );
   await confirm(
     c,
-    c.walletClient.writeContract({ address: a.aave.pool, abi: aavePoolAbi, functionName: 'borrow', args: [a.weth, spotWethWei, 2n, 0, me] }),
+    c.walletClient.writeContract({ address: a.aave.pool, abi: aavePoolAbi, functionName: 'borrow', args: [a.weth, spotWethWei, 2n, 0, me], gas: LENDING_CALL_GAS }),
     'aave borrow',
   );
   await swapExactInput(c, a.uniswap.swapRouter, {

@@ -13,7 +13,7 @@ import { DEVNET_BTC_PRICE_E8 } from '../devnet/deploy-portfolio.js';
 import { devnetPortfolioYaml } from '../devnet/portfolio-file.js';
 import { parsePortfolioYaml } from '../portfolio/file.js';
 import { aavePoolAbi } from '../devnet/aave-artifacts.js';
-import { confirm } from '../devnet/confirm.js';
+import { LENDING_CALL_GAS, confirm } from '../devnet/confirm.js';
 import { addressesFromDevnet } from './addresses.js';
 
 /**
@@ -67,7 +67,7 @@ async function thinAaveCollateral(c: Clients, d: DevnetAddresses): Promise<void>
   // HF = collateral * LT / debt  =>  keep = HF * debt / LT
   const keepE8 = (DEMO_MARKET.aaveStartHfE2 * debtE8 * 100n) / ltBps;
   const excessUnits = (collateralE8 - keepE8) / 100n;
-  if (excessUnits > 0n) await confirm(c, c.walletClient.writeContract({ address: d.aave.pool, abi: aavePoolAbi, functionName: 'withdraw', args: [d.usdc, excessUnits, me] }), 'demo collateral withdrawal');
+  if (excessUnits > 0n) await confirm(c, c.walletClient.writeContract({ address: d.aave.pool, abi: aavePoolAbi, functionName: 'withdraw', args: [d.usdc, excessUnits, me], gas: LENDING_CALL_GAS }), 'demo collateral withdrawal');
 }
 
 /** The demo user takes collateral out of both venues so that the first adverse move needs top-ups on each. */

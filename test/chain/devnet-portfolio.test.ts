@@ -1,4 +1,5 @@
 import { parsePortfolioYaml } from '../../src/portfolio/file.js';
+import { LENDING_CALL_GAS } from '../../src/devnet/confirm.js';
 import { describe, expect, it } from 'vitest';
 import { erc20Abi, maxUint256, parseEther, parseUnits, type Address } from 'viem';
 import { mockUsdcAbi, nonfungiblePositionManagerAbi, perpExchangeAbi, priceFeedAbi } from '../../contracts-abi/index.js';
@@ -163,7 +164,7 @@ describe('devnet multi-asset portfolio', () => {
     expect(before[5]).toBeGreaterThan(parseUnits('1.599', 18));
 
     const more = 1_000_000n; // 0.01 WBTC
-    const hash = await demo.walletClient.writeContract({ address: a.aave.pool, abi: aavePoolAbi, functionName: 'borrow', args: [a.wbtc, more, 2n, 0, me] });
+    const hash = await demo.walletClient.writeContract({ address: a.aave.pool, abi: aavePoolAbi, functionName: 'borrow', args: [a.wbtc, more, 2n, 0, me], gas: LENDING_CALL_GAS });
     expect((await demo.publicClient.waitForTransactionReceipt({ hash })).status).toBe('success');
     const [wethDebt, wbtcDebt] = await Promise.all([balanceOf(d, a.aave.variableDebtWeth, me), balanceOf(d, a.aave.variableDebtWbtc!, me)]);
     expect(wbtcDebt).toBeGreaterThanOrEqual(70_000_000n + more);

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { LENDING_CALL_GAS } from '../../src/devnet/confirm.js';
 import { erc20Abi, maxUint256, parseEther } from 'viem';
 import { poolAbi, variableDebtTokenAbi, weth9Abi } from '../../contracts-abi/index.js';
 import { arbitragePoolToPrice } from '../../src/devnet/uniswap.js';
@@ -42,6 +43,7 @@ describe('keeper loop on the Aave V3 venue (devnet)', () => {
       abi: poolAbi,
       functionName: 'withdraw',
       args: [d.addresses.usdc, s.collateralUnits - keepUnits, d.addresses.demo.aave.account],
+      gas: LENDING_CALL_GAS,
     });
     expect((await publicClient.waitForTransactionReceipt({ hash })).status).toBe('success');
   };

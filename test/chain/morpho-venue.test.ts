@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { LENDING_CALL_GAS } from '../../src/devnet/confirm.js';
 import { erc20Abi, parseEventLogs, type Address, type TransactionReceipt } from 'viem';
 import { mockUsdcAbi, morphoAbi, morphoFeedOracleAbi, priceFeedAbi, weth9Abi } from '../../contracts-abi/index.js';
 import { createPortfolioSnapshotReader } from '../../src/chain/portfolio-snapshot.js';
@@ -239,7 +240,7 @@ function healthHelpers(d: Devnet) {
     await confirm(deployer, deployer.walletClient.writeContract({ address: d.addresses.usdc, abi: mockUsdcAbi, functionName: 'mint', args: [account, 5_000n * U] }), 'mint');
     await confirm(borrower, borrower.walletClient.writeContract({ address: d.addresses.usdc, abi: erc20Abi, functionName: 'approve', args: [m.address, 5_000n * U] }), 'approve');
     await confirm(borrower, borrower.walletClient.writeContract({ ...m, functionName: 'supplyCollateral', args: [params, 5_000n * U, account, '0x'] }), 'supplyCollateral');
-    await confirm(borrower, borrower.walletClient.writeContract({ ...m, functionName: 'borrow', args: [params, 2n * WAD, 0n, account, account] }), 'borrow');
+    await confirm(borrower, borrower.walletClient.writeContract({ ...m, functionName: 'borrow', args: [params, 2n * WAD, 0n, account, account], gas: LENDING_CALL_GAS }), 'borrow');
     // The liquidator holds WETH and has approved Morpho, so only health decides a static liquidate.
     await confirm(liq, liq.walletClient.writeContract({ address: d.addresses.weth, abi: weth9Abi, functionName: 'deposit', value: 10n * WAD }), 'wrap');
     await confirm(liq, liq.walletClient.writeContract({ address: d.addresses.weth, abi: erc20Abi, functionName: 'approve', args: [m.address, 10n * WAD] }), 'approve');
@@ -292,7 +293,7 @@ describe('portfolio keeper with a Morpho venue (devnet demo portfolio)', () => {
     await confirm(deployer, deployer.walletClient.writeContract({ address: d.addresses.usdc, abi: mockUsdcAbi, functionName: 'mint', args: [account, 20_000n * U] }), 'mint');
     await confirm(me, me.walletClient.writeContract({ address: d.addresses.usdc, abi: erc20Abi, functionName: 'approve', args: [m.address, 20_000n * U] }), 'approve');
     await confirm(me, me.walletClient.writeContract({ ...m, functionName: 'supplyCollateral', args: [params, 20_000n * U, account, '0x'] }), 'supplyCollateral');
-    await confirm(me, me.walletClient.writeContract({ ...m, functionName: 'borrow', args: [params, WAD, 0n, account, account] }), 'borrow');
+    await confirm(me, me.walletClient.writeContract({ ...m, functionName: 'borrow', args: [params, WAD, 0n, account, account], gas: LENDING_CALL_GAS }), 'borrow');
     const a = d.addresses;
     const venue =
       `  morpho: { kind: morpho, morpho: ${a.morpho.address}, marketId: '${a.morpho.marketId}', loanAsset: ETH, swapPool: weth-usdc, ` +

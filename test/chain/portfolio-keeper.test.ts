@@ -1,4 +1,5 @@
 import { erc20Abi, type Address } from 'viem';
+import { LENDING_CALL_GAS } from '../../src/devnet/confirm.js';
 import { describe, expect, it } from 'vitest';
 import { perpExchangeAbi } from '../../contracts-abi/index.js';
 import { injectRound, latestRound } from '../chaos/mock-feed.js';
@@ -170,7 +171,7 @@ describe('portfolio keeper on the devnet demo portfolio (ETH + BTC, perp + Aave)
     // The user parks every wallet USDC on Aave: the wallet has none, Aave has plenty to spare.
     const walletUsdc = (await chainState(d)).walletUsdc;
     await confirm(me, me.walletClient.writeContract({ address: d.addresses.usdc, abi: erc20Abi, functionName: 'approve', args: [d.addresses.aave.pool, walletUsdc] }), 'approve');
-    await confirm(me, me.walletClient.writeContract({ address: d.addresses.aave.pool, abi: aavePoolAbi, functionName: 'supply', args: [d.addresses.usdc, walletUsdc, me.walletClient.account.address, 0] }), 'supply');
+    await confirm(me, me.walletClient.writeContract({ address: d.addresses.aave.pool, abi: aavePoolAbi, functionName: 'supply', args: [d.addresses.usdc, walletUsdc, me.walletClient.account.address, 0], gas: LENDING_CALL_GAS }), 'supply');
     const { keeper, lines } = await portfolioKeeperOn(d, { yaml: (y) => wideBand('BTC')(wideBand('ETH')(y)) });
     const before = await chainState(d);
     expect(before.walletUsdc).toBe(0n);
@@ -221,7 +222,7 @@ describe('portfolio keeper on the devnet demo portfolio (ETH + BTC, perp + Aave)
     const first = await keeper.tickOnce();
     expect(first.doubts.venues).toEqual({});
     const me = d.as('aaveDemo');
-    await confirm(me, me.walletClient.writeContract({ address: d.addresses.aave.pool, abi: aavePoolAbi, functionName: 'borrow', args: [d.addresses.wbtc, 1_000_000n, 2n, 0, me.walletClient.account.address] }), 'WBTC borrowed by hand');
+    await confirm(me, me.walletClient.writeContract({ address: d.addresses.aave.pool, abi: aavePoolAbi, functionName: 'borrow', args: [d.addresses.wbtc, 1_000_000n, 2n, 0, me.walletClient.account.address], gas: LENDING_CALL_GAS }), 'WBTC borrowed by hand');
     const r = await keeper.tickOnce();
     expect(r.doubts.venues['aave']?.toLowerCase()).toContain(`not modelled: ${d.addresses.wbtc.toLowerCase()} (supplied 0, debt 1000000`);
     expect(lines().some((l) => l['event'] === 'safe_mode.entered' && l['scope'] === 'venue aave')).toBe(true);

@@ -267,7 +267,7 @@ describe('Aave V3 on anvil', () => {
     await confirm(await liq.writeContract({ address: weth, abi: aaveMockTokenAbi, functionName: 'deposit', value: 5n * WAD }));
     await confirm(await liq.writeContract({ address: weth, abi: aaveMockTokenAbi, functionName: 'approve', args: [aave.pool, maxUint256] }));
     const liqBlock = await confirm(
-      await liq.writeContract({ address: aave.pool, abi: aavePoolAbi, functionName: 'liquidationCall', args: [usdc, weth, user.address, maxUint256, false] }),
+      await liq.writeContract({ address: aave.pool, abi: aavePoolAbi, functionName: 'liquidationCall', args: [usdc, weth, user.address, maxUint256, false], gas: AAVE_CALL_GAS }),
     );
     const [wethBefore, wethAfter, usdcAfter, treasuryAUsdc] = await Promise.all([
       bal(weth, liquidator.address, liqBlock - 1n),

@@ -17,8 +17,7 @@ import { absBig, fmtPriceE8, weiToUsdE8 } from '../core/format.js';
 import { createLiveRisk, type LiveRisk } from './live-risk.js';
 import { bandModeNeedsGamma, bandWeiFor, lpGammaBasePerUsd } from '../core/band-policy.js';
 import { exposures } from '../core/exposure.js';
-import { describeOutcome, tick, type ActionResult, type RunnerState, type TickDeps, type TickResult } from './tick.js';
-import type { TxOutcome } from '../chain/executor.js';
+import { tick, withSettled, type RunnerState, type TickDeps, type TickResult } from './tick.js';
 import { createKeeperShell, createShellClients } from './keeper-shell.js';
 
 export interface KeeperOptions {
@@ -243,16 +242,4 @@ export async function createKeeper(opts: KeeperOptions): Promise<Keeper> {
     run: (runOpts = {}) => shell.run(tickOnce, runOpts),
     stop: () => shell.stop(),
   };
-}
-
-/** An action's outcome with what the journal now knows of its sent transactions. */
-function withSettled(r: ActionResult, journal: Journal): ActionResult {
-  const txs: TxOutcome[] = r.txs.map((t) => {
-    if (t.status !== 'sent') return t;
-    const row = journal.tx(t.hash);
-    if (row?.status === 'mined') return { status: 'mined', label: t.label, hash: t.hash, gasUsed: BigInt(row.gasUsed ?? '0'), blockNumber: BigInt(row.block ?? '0') };
-    if (row?.status === 'reverted') return { status: 'reverted', label: t.label, stage: 'chain', reason: 'reverted on chain', hash: t.hash };
-    return t;
-  });
-  return { ...r, txs, ...describeOutcome(txs) };
 }

@@ -17,14 +17,13 @@ import { venueModel } from '../venues/models.js';
 import { buildPortfolioAction, createPortfolioVenues, portfolioAllowList, portfolioTxBoundsContext, type PortfolioVenue } from '../venues/portfolio-venues.js';
 import { createKeeperShell, createShellClients } from './keeper-shell.js';
 import { createPortfolioSanity, type PortfolioDoubts } from './portfolio-sanity.js';
-import { describeOutcome } from './tick.js';
+import { withSettled } from './tick.js';
 import { dirname } from 'node:path';
 import { createPortfolioRisk, portfolioPriceRecords, type PortfolioRisk } from './portfolio-risk.js';
 import { createPnlAttribution, setCurrentPnlAttribution, type PnlAttribution } from './portfolio-pnl.js';
 import {
   hedgeNotionalUsdE8,
   portfolioTick,
-  type PortfolioActionResult,
   type PortfolioRunnerState,
   type PortfolioTickDeps,
   type PortfolioTickResult,
@@ -232,16 +231,6 @@ export async function createPortfolioKeeper(opts: PortfolioKeeperOptions): Promi
   };
 }
 
-function withSettled(r: PortfolioActionResult, journal: Journal): PortfolioActionResult {
-  const txs: TxOutcome[] = r.txs.map((t) => {
-    if (t.status !== 'sent') return t;
-    const row = journal.tx(t.hash);
-    if (row?.status === 'mined') return { status: 'mined', label: t.label, hash: t.hash, gasUsed: BigInt(row.gasUsed ?? '0'), blockNumber: BigInt(row.block ?? '0') };
-    if (row?.status === 'reverted') return { status: 'reverted', label: t.label, stage: 'chain', reason: 'reverted on chain', hash: t.hash };
-    return t;
-  });
-  return { ...r, txs, ...describeOutcome(txs) };
-}
 
 function riskRecordDirOf(opts: PortfolioKeeperOptions, journal: Journal | null): string | null {
   if (opts.riskRecordDir !== undefined) return opts.riskRecordDir;

@@ -129,6 +129,24 @@ function notionalUsd(a: Action, priceE8: bigint): string {
   return e8ToDecimal(usdE8).toFixed(2);
 }
 
+/**
+ * An action's outcome with what the journal now knows of its sent transactions (after the queue
+ * settled what was just mined). One for both keepers: the action's own type passes through.
+ */
+export function withSettled<R extends { txs: TxOutcome[]; outcome: ActionResult['outcome']; reason?: string }>(
+  r: R,
+  journal: { tx(hash: string): { status: string; gasUsed?: string | null; block?: string | null } | undefined },
+): R {
+  const txs: TxOutcome[] = r.txs.map((t) => {
+    if (t.status !== 'sent') return t;
+    const row = journal.tx(t.hash);
+    if (row?.status === 'mined') return { status: 'mined', label: t.label, hash: t.hash, gasUsed: BigInt(row.gasUsed ?? '0'), blockNumber: BigInt(row.block ?? '0') };
+    if (row?.status === 'reverted') return { status: 'reverted', label: t.label, stage: 'chain', reason: 'reverted on chain', hash: t.hash };
+    return t;
+  });
+  return { ...r, txs, ...describeOutcome(txs) };
+}
+
 export function describeOutcome(txs: readonly TxOutcome[]): Pick<ActionResult, 'outcome' | 'reason'> {
   const last = txs[txs.length - 1];
   if (!last) return { outcome: 'failed', reason: 'no transaction' };

@@ -1,6 +1,7 @@
 import type { AaveReserveHolding, AaveVenueAccount, AaveVenueSpec, AssetId, AssetSpec } from '../portfolio/model.js';
 import type { CollateralBucket, PriceContext, VenueChange, VenueModel } from '../portfolio/venue-model.js';
 import { MAX_UINT256, WAD, aaveBaseValueE8, percentDiv, percentMul, wadDiv } from './aave-math.js';
+import { largestPassing, smallestPassing } from '../core/bisect.js';
 
 /**
  * Pure collateral model of an Aave V3 (3.0.2) account: one bucket (key null) for the whole
@@ -132,26 +133,6 @@ function changedPositions(spec: AaveVenueSpec, account: AaveVenueAccount, ctx: P
 
 function checkBucket(spec: AaveVenueSpec, bucket: AssetId | null): void {
   if (bucket !== null) throw new Error(`aave venue ${spec.id}: one bucket (null), not ${bucket}`);
-}
-
-/** Smallest x in (lo, hi] with pred(x), given !pred(lo) and pred(hi) (pred monotone). */
-function smallestPassing(lo: bigint, hi: bigint, pred: (x: bigint) => boolean): bigint {
-  while (hi - lo > 1n) {
-    const mid = (lo + hi) / 2n;
-    if (pred(mid)) hi = mid;
-    else lo = mid;
-  }
-  return hi;
-}
-
-/** Largest x in [lo, hi) with pred(x), given pred(lo) and !pred(hi) (pred monotone). */
-function largestPassing(lo: bigint, hi: bigint, pred: (x: bigint) => boolean): bigint {
-  while (hi - lo > 1n) {
-    const mid = (lo + hi) / 2n;
-    if (pred(mid)) lo = mid;
-    else hi = mid;
-  }
-  return lo;
 }
 
 /**

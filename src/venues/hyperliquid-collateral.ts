@@ -1,6 +1,7 @@
 import type { AssetId, HyperliquidVenueAccount, HyperliquidVenueSpec } from '../portfolio/model.js';
 import type { CollateralBucket, PriceContext, VenueChange, VenueModel } from '../portfolio/venue-model.js';
 import { E18, E8, MAX_UINT256, absBig, ceilDiv } from '../core/format.js';
+import { largestPassing } from '../core/bisect.js';
 
 /**
  * Pure collateral model of a Hyperliquid cross-margin account: one bucket (key null) for the
@@ -152,17 +153,12 @@ export const hyperliquidCollateralModel: VenueModel<HyperliquidVenueSpec, Hyperl
       return ratioOf(v) >= (keepRatioE18 > initial ? keepRatioE18 : initial);
     };
     const held = account.markets[asset.id]?.sizeUnits ?? 0n;
-    let lo = held > 0n ? held : 0n;
+    const lo = held > 0n ? held : 0n;
     if (!holds(lo)) return 0n;
     const value = account.accountValueUnits > 0n ? unitsToE8(account.accountValueUnits, ctx.quote.decimals) : 0n;
-    let hi = lo + (value * 10n ** BigInt(asset.decimals) * 100n) / price + 10n ** BigInt(asset.decimals);
+    const hi = lo + (value * 10n ** BigInt(asset.decimals) * 100n) / price + 10n ** BigInt(asset.decimals);
     if (holds(hi)) throw new Error(`hyperliquid venue ${spec.id}: short capacity of ${asset.id} unbounded at keep ${keepRatioE18}`);
-    while (hi - lo > 1n) {
-      const mid = (lo + hi) / 2n;
-      if (holds(mid)) lo = mid;
-      else hi = mid;
-    }
-    return lo;
+    return largestPassing(lo, hi, holds);
   },
 
   /** value − max(keep × notional, initial margin), never above what the venue itself says is withdrawable. */

@@ -3,6 +3,7 @@ import type { CollateralBucket, PriceContext, VenueChange, VenueModel } from '..
 import {
   ORACLE_PRICE_SCALE, WAD, accruedMarket, borrowedAssets, maxBorrowAssets, morphoHealthE18, toAssetsUp, toSharesDown, toSharesUp,
 } from './morpho-math.js';
+import { largestPassing, smallestPassing } from '../core/bisect.js';
 
 /**
  * Pure collateral model of one Morpho Blue market position: the quote as collateral, a borrow of
@@ -78,26 +79,6 @@ function changed(spec: MorphoVenueSpec, account: MorphoVenueAccount, change: Ven
   }
   const extra = change.collateralDeltaUnits ?? 0n;
   return extra === 0n ? s : withCollateral(spec, s, extra);
-}
-
-/** Smallest x in (lo, hi] with pred(x), given !pred(lo) and pred(hi) (pred monotone). */
-function smallestPassing(lo: bigint, hi: bigint, pred: (x: bigint) => boolean): bigint {
-  while (hi - lo > 1n) {
-    const mid = (lo + hi) / 2n;
-    if (pred(mid)) hi = mid;
-    else lo = mid;
-  }
-  return hi;
-}
-
-/** Largest x in [lo, hi) with pred(x), given pred(lo) and !pred(hi) (pred monotone). */
-function largestPassing(lo: bigint, hi: bigint, pred: (x: bigint) => boolean): bigint {
-  while (hi - lo > 1n) {
-    const mid = (lo + hi) / 2n;
-    if (pred(mid)) lo = mid;
-    else hi = mid;
-  }
-  return lo;
 }
 
 /**

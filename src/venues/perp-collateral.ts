@@ -1,6 +1,7 @@
 import type { AssetId, AssetSpec, PerpMarketAccount, PerpVenueAccount, PerpVenueSpec } from '../portfolio/model.js';
 import type { CollateralBucket, PriceContext, VenueChange, VenueModel } from '../portfolio/venue-model.js';
 import { E18, MAX_UINT256, absBig, ceilDiv } from '../core/format.js';
+import { largestPassing } from '../core/bisect.js';
 
 /**
  * Pure collateral model of the isolated-margin perp exchange (contracts/PerpExchange.sol): one
@@ -192,19 +193,14 @@ export const perpCollateralModel: VenueModel<PerpVenueSpec, PerpVenueAccount> = 
     if (keep <= 0n) throw new RangeError(`perp venue ${spec.id}: a keep ratio of ${keep} bounds no short`);
     const holds = (x: bigint): boolean => ratioAt(v, v.m.sizeE18 - unitsToSizeE18(x, asset.decimals), 0n) >= keep;
     const longUnits = v.m.sizeE18 > 0n ? sizeE18ToUnits(v.m.sizeE18, asset.decimals) : 0n;
-    let lo = longUnits;
+    const lo = longUnits;
     if (!holds(lo)) return 0n;
     // value >= keep × |size| × P / spq bounds the short; one whole asset of slack covers the roundings.
     const value = v.m.accountValueUnits > 0n ? v.m.accountValueUnits : 0n;
     const maxSizeE18 = (value * v.spq * E18) / (keep * v.priceE8) + 1n;
-    let hi = longUnits + sizeE18ToUnits(maxSizeE18 + absBig(v.m.sizeE18), asset.decimals) + 10n ** BigInt(asset.decimals);
+    const hi = longUnits + sizeE18ToUnits(maxSizeE18 + absBig(v.m.sizeE18), asset.decimals) + 10n ** BigInt(asset.decimals);
     if (holds(hi)) throw new Error(`perp venue ${spec.id}: short capacity of ${asset.id} unbounded at keep ${keep}`);
-    while (hi - lo > 1n) {
-      const mid = (lo + hi) / 2n;
-      if (holds(mid)) lo = mid;
-      else hi = mid;
-    }
-    return lo;
+    return largestPassing(lo, hi, holds);
   },
 
   /**

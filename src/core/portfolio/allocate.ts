@@ -1,6 +1,7 @@
 import type { AssetId, AssetPolicy, InstrumentSpec, Portfolio, VenueId } from '../../portfolio/model.js';
 import { E18, absBig, floorScaled, maxBig, minBig } from '../format.js';
 import { tradeBackWei } from '../policy.js';
+import { largestPassing } from '../bisect.js';
 import { venueSpec, type AssetAssessment, type ModelOf, type PortfolioAssessment } from './assess.js';
 import { fmtUnits } from './exposure.js';
 
@@ -41,14 +42,7 @@ export function addPendingHedge(p: PendingChanges, venue: VenueId, asset: AssetI
 /** Largest x in [0, hi] with ok(x), for ok true up to a point and false after it; 0 when ok(0) fails. */
 export function largestWithin(hi: bigint, ok: (x: bigint) => boolean): bigint {
   if (hi <= 0n || ok(hi)) return hi > 0n ? hi : 0n;
-  let lo = 0n;
-  if (!ok(lo)) return 0n;
-  while (hi - lo > 1n) {
-    const mid = (lo + hi) / 2n;
-    if (ok(mid)) lo = mid;
-    else hi = mid;
-  }
-  return lo;
+  return ok(0n) ? largestPassing(0n, hi, ok) : 0n;
 }
 
 /** The signed change an out-of-band asset needs: back to band × (1 - hysteresis) on the same side. */

@@ -23,9 +23,11 @@ const inspectCustom = Symbol.for('nodejs.util.inspect.custom');
 export class Secrets {
   readonly #privateKey: Hex | null;
   readonly #keystorePassword: string | null;
-  constructor(privateKey: Hex | null, keystorePassword: string | null) {
+  readonly #hyperliquidAgentKey: Hex | null;
+  constructor(privateKey: Hex | null, keystorePassword: string | null, hyperliquidAgentKey: Hex | null = null) {
     this.#privateKey = privateKey;
     this.#keystorePassword = keystorePassword;
+    this.#hyperliquidAgentKey = hyperliquidAgentKey;
     Object.freeze(this);
   }
   get privateKey(): Hex | null {
@@ -33,6 +35,10 @@ export class Secrets {
   }
   get keystorePassword(): string | null {
     return this.#keystorePassword;
+  }
+  /** HYPERLIQUID_AGENT_KEY: the API wallet that signs Hyperliquid orders for the user, so the main key never does. */
+  get hyperliquidAgentKey(): Hex | null {
+    return this.#hyperliquidAgentKey;
   }
   toJSON(): string {
     return REDACTED;
@@ -56,7 +62,7 @@ export class ConfigError extends Error {
 }
 
 export type Env = Record<string, string | undefined>;
-const SECRET_VARS = new Set(['PRIVATE_KEY', 'KEYSTORE_PASSWORD']);
+const SECRET_VARS = new Set(['PRIVATE_KEY', 'KEYSTORE_PASSWORD', 'HYPERLIQUID_AGENT_KEY']);
 
 const decimalString = z.string().regex(/^(\d+(\.\d*)?|\.\d+)$/);
 const intString = z.string().regex(/^\d+$/);

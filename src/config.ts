@@ -136,7 +136,9 @@ function readSigner(r: Reader, live: boolean): { signer: SignerConfig; secrets: 
     r.fail('PRIVATE_KEY', `required when RPC_URLS is set (${keyExpected}), or set KEYSTORE_PATH + KEYSTORE_PASSWORD`);
   }
   const signer: SignerConfig = privateKey ? { kind: 'privateKey' } : path ? { kind: 'keystore', keystorePath: path } : { kind: 'none' };
-  return { signer, secrets: new Secrets(privateKey, password) };
+  const agentKey = r.parse<Hex | null>('HYPERLIQUID_AGENT_KEY', undefined,
+    z.string().regex(/^0x[0-9a-fA-F]{64}$/).transform((s) => s as Hex), `${keyExpected} (the API wallet approved by the Hyperliquid account)`, null);
+  return { signer, secrets: new Secrets(privateKey, password, agentKey) };
 }
 
 function readAddresses(r: Reader, live: boolean, venue: HedgeVenueKind, file: string | null): PartialAddresses {

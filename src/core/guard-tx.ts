@@ -33,9 +33,15 @@ export type TxBound =
    * No price in it: an allowance, collateral moved in or out, debt taken or repaid (the borrowed
    * asset is sold by a quote-bounded swap, and the venue's own checks stop an unsafe borrow).
    */
-  | { kind: 'none'; why: 'approve' | 'collateral' | 'debt' };
+  | { kind: 'none'; why: 'approve' | 'collateral' | 'debt' }
+  /**
+   * A token `transfer` that is a deposit into an off-chain venue through its bridge (Hyperliquid's
+   * USDC bridge credits the sender): the recipient must be a bridge the portfolio configured
+   * (`TxBoundsContext.bridges`), so an allow-listed `transfer` can never pay anyone else.
+   */
+  | { kind: 'bridge'; recipient: string };
 
-type BoundSpec = 'oracle-price' | 'quote' | 'none:approve' | 'none:collateral' | 'none:debt';
+type BoundSpec = 'oracle-price' | 'quote' | 'none:approve' | 'none:collateral' | 'none:debt' | 'bridge';
 
 /** The functions the guard knows and the declaration each must carry. Anything else is refused. */
 const KNOWN_FUNCTIONS: ReadonlyMap<string, BoundSpec> = new Map<string, BoundSpec>([
@@ -59,6 +65,7 @@ const PORTFOLIO_FUNCTIONS: ReadonlyMap<string, BoundSpec> = new Map<string, Boun
   ['withdraw', 'none:collateral'],
   ['supplyCollateral', 'none:collateral'],
   ['withdrawCollateral', 'none:collateral'],
+  ['transfer', 'bridge'],
 ]);
 
 function neededBound(fn: string, ctx: TxBoundsContext | undefined): BoundSpec | undefined {
@@ -90,6 +97,8 @@ export interface TxBoundsContext {
    * known, and `priceE8`/`weth` are not used (a price of 0 makes only that token unusable).
    */
   tokens?: Readonly<Record<string, TokenPriceE8>>;
+  /** Multi-asset context: the venue bridges a `transfer` may pay (lowercase); none = every transfer refused. */
+  bridges?: readonly string[];
 }
 
 interface SwapParams {
@@ -222,6 +231,7 @@ function declared(bound: unknown): BoundSpec | null {
   if (typeof bound !== 'object' || bound === null) return null;
   const b = bound as { kind?: unknown; why?: unknown };
   if (b.kind === 'oracle-price' || b.kind === 'quote') return b.kind;
+  if (b.kind === 'bridge') return typeof (b as { recipient?: unknown }).recipient === 'string' ? 'bridge' : null;
   if (b.kind === 'none' && (b.why === 'approve' || b.why === 'collateral' || b.why === 'debt')) return `none:${b.why}`;
   return null;
 }
@@ -250,6 +260,12 @@ export function checkTxBounds(tx: { functionName: string; args: readonly unknown
       return checkSwap(fn, tx.args[0] as SwapParams, bound, ctx, slip);
     case 'none':
       return { ok: true };
+    case 'bridge': {
+      const to = typeof tx.args[0] === 'string' ? tx.args[0].toLowerCase() : '';
+      if (to !== bound.recipient.toLowerCase()) return refuse(`transfer to ${String(tx.args[0])} differs from its declared bridge ${bound.recipient}`);
+      if (!(ctx.bridges ?? []).includes(to)) return refuse(`transfer to ${String(tx.args[0])}: not a venue bridge of this portfolio`);
+      return { ok: true };
+    }
     default: {
       const never: never = bound;
       return refuse(`unknown bound ${String(never)}`);

@@ -2,6 +2,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { lockJournal } from './lock.js';
 import { privateDatabase, privateDir } from './private-files.js';
+import { createOrderJournal, ORDER_SPENT_STATUSES, type OrderJournal } from './orders.js';
 import type { Action } from '../core/types.js';
 import type { PortfolioAction } from '../portfolio/model.js';
 
@@ -72,6 +73,8 @@ export type JournalAction = Action | PortfolioAction;
 
 export interface Journal {
   readonly path: string;
+  /** Off-chain venue orders (Hyperliquid), journaled before they are sent (journal/orders.ts). */
+  readonly orders: OrderJournal;
   /**
    * A new intent. notionalUsdE8 and blockTimeSec feed the daily notional cap across restarts
    * (the guard's day is the chain's UTC day).
@@ -194,6 +197,7 @@ export function openJournal(path: string, now: () => number = Date.now, opts: { 
   db.pragma('foreign_keys = ON');
   db.exec(SCHEMA);
   migrate(db);
+  const orders = createOrderJournal(db, now);
   const acct = (a: string) => a.toLowerCase();
 
   const insertIntent = db.prepare(
@@ -203,7 +207,8 @@ export function openJournal(path: string, now: () => number = Date.now, opts: { 
   const spent = db.prepare(
     `SELECT kind, action, notional_usd_e8 AS n, topup_units AS t FROM intents i
      WHERE chain_id = ? AND account = ? AND block_time_sec >= ?
-       AND EXISTS (SELECT 1 FROM txs x WHERE x.intent_id = i.id AND x.status IN ('signed', 'broadcast', 'mined'))`,
+       AND (EXISTS (SELECT 1 FROM txs x WHERE x.intent_id = i.id AND x.status IN ('signed', 'broadcast', 'mined'))
+         OR EXISTS (SELECT 1 FROM orders o WHERE o.intent_id = i.id AND o.status IN ${ORDER_SPENT_STATUSES}))`,
   );
   const intentById = db.prepare(`SELECT ${INTENT_COLUMNS}, planned_txs AS plannedTxs FROM intents WHERE id = ?`);
   const markBroadcast = db.prepare(
@@ -241,6 +246,7 @@ export function openJournal(path: string, now: () => number = Date.now, opts: { 
 
   return {
     path,
+    orders,
     beginIntent(p) {
       const t = now();
       const r = insertIntent.run(

@@ -292,6 +292,8 @@ export function createPendingQueue(d: ReconcileDeps): PendingQueue {
   function finishIntents(report: ReconcileReport): string[] {
     const pendingKinds: string[] = [];
     for (const intent of journal.openIntents(chainId, account)) {
+      // An order on an off-chain venue is settled by that venue's desk (venues/hyperliquid-desk.ts), not by the chain.
+      if (journal.orders.ofIntent(intent.id).length > 0) continue;
       const txs = journal.txsOfIntent(intent.id);
       if (txs.some((t) => t.status === 'signed' || t.status === 'broadcast')) {
         pendingKinds.push(intent.kind);

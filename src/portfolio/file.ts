@@ -242,7 +242,11 @@ function parseVenues(root: Record<string, unknown>, p: Problems, ctx: Parsed): {
       const v = p.entry(hyperliquidVenueSchema, raw, path);
       if (!v) continue;
       for (const asset of Object.keys(v.markets)) if (!ctx.declaredAssets.has(asset)) p.missing([...path, 'markets', asset], 'asset', asset, ctx.declaredAssets);
-      venues.set(id, { kind: 'hyperliquid', id, apiUrl: v.apiUrl, user: v.user, markets: v.markets, collateral: collateral(v, path, ctx, p) });
+      venues.set(id, {
+        kind: 'hyperliquid', id, apiUrl: v.apiUrl, user: v.user, markets: v.markets,
+        ...(v.testnet !== undefined ? { testnet: v.testnet } : {}), ...(v.bridge !== undefined ? { bridge: v.bridge } : {}),
+        collateral: collateral(v, path, ctx, p),
+      });
     } else {
       p.add([...path, 'kind'], kind === undefined || kind === null ? `required (${VENUE_KINDS.join(' or ')})` : `expected ${VENUE_KINDS.join(' or ')}`);
     }

@@ -132,6 +132,13 @@ export interface HyperliquidVenueSpec {
   readonly user: Address;
   /** Asset id -> the venue's coin name ("ETH", "BTC"); the asset index is read from `meta`, never hard-coded. */
   readonly markets: Readonly<Record<AssetId, string>>;
+  /** Testnet signing (the L1 action's source "b", approvals naming "Testnet"); default mainnet. */
+  readonly testnet?: boolean;
+  /**
+   * The venue's USDC bridge on the keeper's chain: a top-up is a quote `transfer` to it, which the
+   * venue credits to the sender (so the keeper's account must be `user`). Absent: no top-ups here.
+   */
+  readonly bridge?: Address;
   readonly collateral: CollateralPolicy;
 }
 

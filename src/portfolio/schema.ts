@@ -324,6 +324,8 @@ export const hyperliquidVenueSchema = strict({
   apiUrl,
   user: address,
   markets: mapping(coinName),
+  testnet: z.boolean().optional(),
+  bridge: address.optional(),
   ...collateralShape('0.15', '0.25', { min: '0', max: '10', above: true }),
 });
 

@@ -14,6 +14,7 @@ import type { PendingQueue, ReconcileReport } from '../journal/reconcile.js';
 import { emit, type KeeperTelemetry } from '../monitor/telemetry.js';
 import type { Portfolio, PortfolioSnapshot } from '../portfolio/model.js';
 import { venueModel } from '../venues/models.js';
+import { createHyperliquidDesk, createHyperliquidDesks, type HyperliquidDesk, type HyperliquidDeskOptions } from '../venues/hyperliquid-desk.js';
 import { buildPortfolioAction, createPortfolioVenues, portfolioAllowList, portfolioTxBoundsContext, type PortfolioVenue } from '../venues/portfolio-venues.js';
 import { createKeeperShell, createShellClients } from './keeper-shell.js';
 import { createPortfolioSanity, type PortfolioDoubts } from './portfolio-sanity.js';
@@ -63,6 +64,10 @@ export interface PortfolioKeeperOptions {
    * (the embedded devnet, a fork dry-run: their chain is new each run).
    */
   riskRecordDir?: string | null;
+  /** The key that signs Hyperliquid orders; default HYPERLIQUID_AGENT_KEY, else privateKey. */
+  hyperliquidSigningKey?: Hex;
+  /** Hyperliquid desks' back-off and deposit credit timeout (tests). */
+  hyperliquid?: Pick<HyperliquidDeskOptions, 'backoff' | 'creditTimeoutMs' | 'now'>;
 }
 
 export interface PortfolioKeeper {
@@ -71,6 +76,8 @@ export interface PortfolioKeeper {
   readonly portfolio: Portfolio;
   readonly reader: PortfolioSnapshotReader;
   readonly venues: Readonly<Record<string, PortfolioVenue>>;
+  /** One desk per Hyperliquid venue: its orders, drift and deposits in flight. */
+  readonly desks: Readonly<Record<string, HyperliquidDesk>>;
   readonly modelOf: ModelOf;
   /** What the keeper would doubt in this read (feeds, pools, venue accounts); it remembers the highest feed rounds seen. */
   readonly sanity: (snapshot: PortfolioSnapshot) => PortfolioDoubts;
@@ -114,12 +121,35 @@ export async function createPortfolioKeeper(opts: PortfolioKeeperOptions): Promi
     // past heartbeat + 5 minutes, not at the heartbeat's exact second.
     heartbeatGraceSec: HEARTBEAT_GRACE_SEC,
     venueCheck: (id, s) => {
+      if (deskDoubts[id]) return deskDoubts[id]!;
       const spec = portfolio.venues.find((v) => v.id === id);
       const acct = s.venues[id];
       if (!spec || !acct) return null;
       return modelOf(spec).consistency?.(spec, acct, priceContextOf(portfolio, s)) ?? null;
     },
   });
+  const desks = createHyperliquidDesks(portfolio, (spec) =>
+    createHyperliquidDesk({
+      spec, portfolio, journal, chainId: opts.chainId, account, logger, dryRun: opts.dryRun, ...opts.hyperliquid,
+      signingKey: opts.hyperliquidSigningKey ?? config.secrets.hyperliquidAgentKey ?? opts.privateKey,
+    }),
+  );
+  /** What each desk doubts this tick (an order of unknown fate, a deposit never credited). */
+  let deskDoubts: Record<string, string> = {};
+  async function readSnapshot(): Promise<PortfolioSnapshot> {
+    const s = await reader.read(pinnedBlock);
+    deskDoubts = {};
+    if (Object.keys(desks).length === 0) return s;
+    const venuesRead = { ...s.venues };
+    for (const [id, desk] of Object.entries(desks)) {
+      const acct = venuesRead[id];
+      if (acct?.kind !== 'hyperliquid') continue;
+      const { account: prepared, doubt } = await desk.prepare(acct);
+      venuesRead[id] = prepared;
+      if (doubt) deskDoubts[id] = doubt;
+    }
+    return { ...s, venues: venuesRead };
+  }
   let pinnedBlock: bigint | undefined;
   const recordDir = riskRecordDirOf(opts, journal);
   const risk = opts.risk ?? createPortfolioRisk({
@@ -139,7 +169,7 @@ export async function createPortfolioKeeper(opts: PortfolioKeeperOptions): Promi
     portfolio,
     modelOf,
     logger,
-    readSnapshot: () => reader.read(pinnedBlock),
+    readSnapshot,
     checkSanity: sanity,
     gate: (s) => shell.gate(s.blockNumber),
     spentToday: journal
@@ -155,6 +185,13 @@ export async function createPortfolioKeeper(opts: PortfolioKeeperOptions): Promi
       return interval ? { interval, sinceStart: pnl.report().sinceStart } : null;
     },
     async execute(action, assessment, snapshot): Promise<TxOutcome[]> {
+      const intent = (plannedTxs: number): number | null =>
+        journal?.beginIntent({
+          chainId: opts.chainId, account, block: snapshot.blockNumber, action,
+          notionalUsdE8: hedgeNotionalUsdE8(action, portfolio, assessment), blockTimeSec: snapshot.blockTimestampSec, plannedTxs,
+        }) ?? null;
+      const desk = action.kind === 'adjustHedge' ? desks[action.venue] : undefined;
+      if (desk && action.kind === 'adjustHedge') return desk.execute(action, snapshot, intent);
       const built = await buildPortfolioAction(action, venues, {
         account,
         publicClient: clients.publicClient,
@@ -168,17 +205,19 @@ export async function createPortfolioKeeper(opts: PortfolioKeeperOptions): Promi
         logger.warn({ event: 'tx.reverted', stage: 'simulation', label, reason, action: action.kind, block: snapshot.blockNumber }, `${label} would revert: ${reason}`);
         return [{ status: 'reverted', label, stage: 'simulation', reason }];
       }
-      const intentId =
-        journal?.beginIntent({
-          chainId: opts.chainId, account, block: snapshot.blockNumber, action,
-          notionalUsdE8: hedgeNotionalUsdE8(action, portfolio, assessment), blockTimeSec: snapshot.blockTimestampSec, plannedTxs: built.txs.length,
-        }) ?? null;
+      const intentId = intent(built.txs.length);
       const outcomes = await executor.run(built.txs, {
         intentId,
         bounds: portfolioTxBoundsContext(portfolio, snapshot, portfolio.policy.maxSlippageBps),
         block: snapshot.blockNumber,
         log: { action: action.kind, venue: action.kind === 'moveCollateral' ? `${action.from}>${action.to}` : action.venue, block: snapshot.blockNumber },
       });
+      // A deposit into a Hyperliquid venue is in flight until the venue credits it (its desk counts it).
+      const into = action.kind === 'topUp' ? action.venue : action.kind === 'moveCollateral' ? action.to : null;
+      const depositDesk = into === null ? undefined : desks[into];
+      if (depositDesk && (action.kind === 'topUp' || action.kind === 'moveCollateral')) {
+        for (const o of outcomes) if ((o.status === 'sent' || o.status === 'mined') && o.label === `${into}.deposit`) depositDesk.noteDeposit(o.hash, action.amountUnits);
+      }
       if (intentId !== null && !outcomes.some((o) => o.status === 'sent')) {
         const last = outcomes[outcomes.length - 1];
         journal?.finishIntent(intentId, 'failed', last && 'reason' in last ? last.reason : 'not completed');
@@ -210,6 +249,7 @@ export async function createPortfolioKeeper(opts: PortfolioKeeperOptions): Promi
     portfolio,
     reader,
     venues,
+    desks,
     modelOf,
     sanity,
     risk,

@@ -93,19 +93,21 @@ export type OrderOutcome =
 export interface HyperliquidTrader {
   /** Address whose key signs (the agent, or the user itself). */
   readonly signer: Hex;
-  place(order: HyperliquidOrder, asset: AssetSpec): Promise<OrderOutcome>;
+  /** `cloid` (0x + 32 hex): the client order id the venue keeps, so the order's fate can be asked later. */
+  place(order: HyperliquidOrder, asset: AssetSpec, cloid?: Hex): Promise<OrderOutcome>;
 }
 
-export function createHyperliquidTrader(opts: { apiUrl: string; isTestnet?: boolean; signingKey: Hex }): HyperliquidTrader {
+export function createHyperliquidTrader(opts: { apiUrl: string; isTestnet?: boolean; signingKey: Hex; timeoutMs?: number }): HyperliquidTrader {
   const wallet = privateKeyToAccount(opts.signingKey);
-  const client = new ExchangeClient({ transport: new HttpTransport({ apiUrl: opts.apiUrl, isTestnet: opts.isTestnet ?? false }), wallet });
+  const transport = new HttpTransport({ apiUrl: opts.apiUrl, isTestnet: opts.isTestnet ?? false, ...(opts.timeoutMs !== undefined ? { timeout: opts.timeoutMs } : {}) });
+  const client = new ExchangeClient({ transport, wallet });
   return {
     signer: wallet.address,
-    async place(order, asset) {
+    async place(order, asset, cloid) {
       let res;
       try {
         res = await client.order({
-          orders: [{ a: order.assetIndex, b: order.isBuy, p: order.p, s: order.s, r: order.reduceOnly, t: { limit: { tif: 'Ioc' } } }],
+          orders: [{ a: order.assetIndex, b: order.isBuy, p: order.p, s: order.s, r: order.reduceOnly, t: { limit: { tif: 'Ioc' } }, ...(cloid ? { c: cloid } : {}) }],
           grouping: 'na',
         });
       } catch (e) {

@@ -65,7 +65,7 @@ export async function createPortfolioVenue(spec: VenueSpec, deps: PortfolioVenue
     case 'morpho':
       return createMorphoPortfolioVenue(spec, deps);
     case 'hyperliquid':
-      return createHyperliquidPortfolioVenue(spec);
+      return createHyperliquidPortfolioVenue(spec, deps);
     default:
       return assertNever(spec, 'venue kind');
   }
@@ -140,7 +140,9 @@ export function portfolioTxBoundsContext(portfolio: Portfolio, snapshot: Portfol
     tokens[a.token.toLowerCase()] = { priceE8: snapshot.prices[a.id]?.priceE8 ?? 0n, decimals: a.decimals };
   }
   const native = portfolio.assets.find((a) => a.wrapsNative);
+  const bridges = portfolio.venues.flatMap((v) => (v.kind === 'hyperliquid' && v.bridge ? [v.bridge.toLowerCase()] : []));
   return {
+    bridges,
     priceE8: 0n,
     quotePriceE8: snapshot.quotePriceE8,
     maxSlippageBps,

@@ -11,7 +11,7 @@ import { createMarketDriver } from '../../src/devnet/market-driver.js';
 import { scriptedPath } from '../../src/devnet/price-path.js';
 import type { DevnetRole } from '../../src/devnet/accounts.js';
 import type { KeeperTelemetry } from '../../src/monitor/telemetry.js';
-import { createPortfolioKeeper, type PortfolioKeeper } from '../../src/runner/portfolio-keeper.js';
+import { createPortfolioKeeper, type PortfolioKeeper, type PortfolioKeeperOptions } from '../../src/runner/portfolio-keeper.js';
 import type { Devnet } from './devnet.js';
 
 export interface TestPortfolioKeeper {
@@ -19,6 +19,7 @@ export interface TestPortfolioKeeper {
   config: KeeperConfig;
   portfolio: Portfolio;
   lines: () => Array<Record<string, unknown>>;
+  dir: string;
 }
 
 /** The devnet's demo keeper.yaml, optionally edited (a test's own policy or a third asset). */
@@ -29,12 +30,17 @@ export function devnetPortfolio(d: Devnet, edit: (yaml: string) => string = (y) 
 /** A portfolio keeper on the devnet signing as the multi-asset demo account, with a recording logger. */
 export async function portfolioKeeperOn(
   d: Devnet,
-  opts: { yaml?: (devnetYaml: string) => string; role?: DevnetRole; env?: Record<string, string>; dryRun?: boolean; telemetry?: KeeperTelemetry; rpcUrl?: string } = {},
+  opts: {
+    yaml?: (devnetYaml: string) => string; role?: DevnetRole; env?: Record<string, string>; dryRun?: boolean; telemetry?: KeeperTelemetry; rpcUrl?: string;
+    /** Another keeper on the same journal (a restart): its directory. */
+    dir?: string;
+    keeper?: Partial<PortfolioKeeperOptions>;
+  } = {},
 ): Promise<TestPortfolioKeeper> {
   const role = opts.role ?? 'portfolioDemo';
   const rpcUrl = opts.rpcUrl ?? d.rpcUrl;
   // The path a user takes: the portfolio in a keeper.yaml named by PORTFOLIO_FILE.
-  const dir = mkdtempSync(join(tmpdir(), 'keeper-portfolio-'));
+  const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'keeper-portfolio-'));
   const file = join(dir, 'keeper.yaml');
   writeFileSync(file, (opts.yaml ?? ((y) => y))(devnetPortfolioYaml(d.addresses)));
   const config = loadConfig({
@@ -59,8 +65,9 @@ export async function portfolioKeeperOn(
     telemetry: opts.telemetry,
     adoptHistory: true,
     settleWaitMs: 5_000,
+    ...opts.keeper,
   });
-  return { keeper, config, portfolio, lines };
+  return { keeper, config, portfolio, lines, dir };
 }
 
 /** Move the ETH and BTC feeds (as their owner) and arbitrage the three pools to them. */

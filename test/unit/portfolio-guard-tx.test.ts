@@ -51,7 +51,8 @@ const exactOut = (tokenIn: string, tokenOut: string, amountOut: bigint, max: big
 const verdict = (tx: Tx, c: TxBoundsContext = ctx) => checkTxBounds(tx, c);
 
 describe('multi-asset transaction guard: deny by default', () => {
-  it.each(['transfer', 'transferFrom', 'setApprovalForAll', 'liquidationCall', 'flashLoan', 'setUserUseReserveAsCollateral', 'multicall', 'liquidate', '__proto__', 'hasOwnProperty'])(
+  // `transfer` is known only with a bridge bound (below).
+  it.each(['transferFrom', 'setApprovalForAll', 'liquidationCall', 'flashLoan', 'setUserUseReserveAsCollateral', 'multicall', 'liquidate', '__proto__', 'hasOwnProperty'])(
     'refuses %j, whatever it declares',
     (functionName) => {
       for (const bound of [none('approve'), none('collateral'), none('debt'), { kind: 'oracle-price', acceptablePriceE8: 2_000n * E8, asset: WETH } as const, undefined]) {
@@ -64,7 +65,7 @@ describe('multi-asset transaction guard: deny by default', () => {
 
   it('knows withdraw only in a multi-asset context', () => {
     expect(knownTxFunctions(ctx).sort()).toEqual([
-      'approve', 'borrow', 'deposit', 'exactInputSingle', 'exactOutputSingle', 'repay', 'supply', 'supplyCollateral', 'trade', 'withdraw', 'withdrawCollateral',
+      'approve', 'borrow', 'deposit', 'exactInputSingle', 'exactOutputSingle', 'repay', 'supply', 'supplyCollateral', 'trade', 'transfer', 'withdraw', 'withdrawCollateral',
     ]);
     expect(knownTxFunctions(legacy)).not.toContain('supplyCollateral');
     expect(knownTxFunctions(legacy)).not.toContain('withdrawCollateral');
@@ -171,7 +172,7 @@ describe('what the portfolio venues build passes the multi-asset guard', () => {
   const build: PortfolioBuildContext = { account: OTHER, publicClient, snapshot, portfolio, maxSlippageBps: 50, blockNumber: 1n };
 
   it('portfolioTxBoundsContext prices every asset and the quote', () => {
-    expect(portfolioTxBoundsContext(portfolio, snapshot, 50)).toEqual({ ...ctx, weth: WETH });
+    expect(portfolioTxBoundsContext(portfolio, snapshot, 50)).toEqual({ ...ctx, weth: WETH, bridges: [] });
   });
 
   it('perp: a BTC short in 1e18 size units, bounded by the BTC price and naming WBTC; deposit and withdraw', async () => {
@@ -232,5 +233,28 @@ describe('what the portfolio venues build passes the multi-asset guard', () => {
     expect(verdict(exactOut(USDC, WBTC, BTC / 10n, maxInUnitsAt(BTC / 10n, usdc, wbtc, 50))).ok).toBe(true);
     expect(verdict(exactIn(WBTC, USDC, BTC / 10n, minOutUnitsAt(BTC / 10n, wbtc, usdc, 60))).ok).toBe(false);
     expect(() => minOutUnitsAt(1n, { ...wbtc, priceE8: 0n }, usdc, 50)).toThrow(RangeError);
+  });
+});
+
+describe('a deposit through a venue bridge (Hyperliquid): a token transfer that can pay only a configured bridge', () => {
+  const BRIDGE = '0x2df1c51e09aecf9cacb7bc98cb1742757f163df7';
+  const withBridge: TxBoundsContext = { ...ctx, bridges: [BRIDGE] };
+  const transfer = (to: string, bound?: TxBound): Tx => ({ functionName: 'transfer', args: [to, 500n * U], bound: bound ?? { kind: 'bridge', recipient: to } });
+
+  it('passes to the bridge the portfolio names', () => {
+    expect(checkTxBounds(transfer(BRIDGE), withBridge)).toEqual({ ok: true });
+  });
+  it('refuses any other recipient, even one that declares itself a bridge', () => {
+    expect(checkTxBounds(transfer(OTHER), withBridge)).toEqual({ ok: false, reason: `transfer to ${OTHER}: not a venue bridge of this portfolio` });
+  });
+  it('refuses a declaration that differs from the calldata', () => {
+    expect(checkTxBounds(transfer(OTHER, { kind: 'bridge', recipient: BRIDGE }), withBridge)).toEqual({ ok: false, reason: `transfer to ${OTHER} differs from its declared bridge ${BRIDGE}` });
+  });
+  it('refuses every transfer without configured bridges, and in the single-asset context', () => {
+    expect(checkTxBounds(transfer(BRIDGE), ctx).ok).toBe(false);
+    expect(checkTxBounds(transfer(BRIDGE), legacy).ok).toBe(false);
+  });
+  it('refuses a transfer passed off as collateral', () => {
+    expect(checkTxBounds(transfer(BRIDGE, none('collateral')), withBridge).ok).toBe(false);
   });
 });

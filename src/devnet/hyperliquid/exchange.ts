@@ -55,6 +55,31 @@ export interface OrderWire {
   readonly c?: string;
 }
 
+/** What `orderStatus` reports of an order the venue accepted (an error answer never got an oid). */
+export interface OrderHistory {
+  readonly user: string;
+  readonly coin: string;
+  readonly isBuy: boolean;
+  readonly pxE8: bigint;
+  readonly origLots: bigint;
+  /** Not filled: 0 when filled, the cancelled rest of an IOC, what still rests of a GTC. */
+  remainingLots: bigint;
+  status: 'open' | 'filled' | 'canceled';
+  statusTimeMs: number;
+  readonly timeMs: number;
+  readonly reduceOnly: boolean;
+  readonly tif: string;
+  readonly cloid?: string;
+}
+
+/** One `userNonFundingLedgerUpdates` entry (deposits only here). */
+export interface LedgerUpdate {
+  readonly user: string;
+  readonly time: number;
+  readonly hash: `0x${string}`;
+  readonly delta: { type: 'deposit'; usdc: string };
+}
+
 export type OrderStatus = { resting: { oid: number; cloid?: string } } | { filled: { totalSz: string; avgPx: string; oid: number; cloid?: string } } | { error: string };
 
 const DEFAULT_BOOK: BookConfig = { levels: 10, spacingBps: 5, levelLots: 10n ** 6n };
@@ -69,6 +94,12 @@ export class LocalHyperliquid {
   readonly agents = new Map<string, string>();
   readonly nonces = new NonceWindow();
   readonly openOrders: OpenOrder[] = [];
+  /** Every accepted order by oid, and `user:cloid` -> oid: what orderStatus answers. */
+  readonly history = new Map<number, OrderHistory>();
+  readonly oidByCloid = new Map<string, number>();
+  readonly ledger: LedgerUpdate[] = [];
+  /** Runs first in every refresh() (the bridge watcher: src/devnet/hyperliquid/bridge.ts). */
+  beforeRefresh: (() => Promise<void>) | null = null;
   readonly now: () => number;
   readonly takerFeeE6: bigint;
   private readonly prices = new Map<string, bigint>();
@@ -98,6 +129,7 @@ export class LocalHyperliquid {
 
   /** Prices from the callback, then the hours of funding due, then liquidations: the state every request sees. */
   async refresh(): Promise<void> {
+    await this.beforeRefresh?.();
     for (const c of this.coins) {
       const px = await this.opts.priceE8(c.name);
       this.prices.set(c.name, px);
@@ -123,11 +155,29 @@ export class LocalHyperliquid {
     }
   }
 
-  /** The bridge deposit, in USD E8 (a test or the demo credits the account it funds on chain). */
-  deposit(user: Address, usdE8: bigint): void {
+  /**
+   * Credit a deposit, in USD E8: a test funding an account directly, or the bridge watcher
+   * (bridge.ts) crediting a USDC transfer to the bridge, which also writes the ledger entry.
+   */
+  deposit(user: Address, usdE8: bigint, ledger?: { hash: `0x${string}`; usdc: string }): void {
     const acc = this.accounts.get(user.toLowerCase()) ?? createAccount();
     acc.cashE8 += usdE8;
     this.accounts.set(user.toLowerCase(), acc);
+    if (ledger) this.ledger.push({ user: user.toLowerCase(), time: this.now(), hash: ledger.hash, delta: { type: 'deposit', usdc: ledger.usdc } });
+  }
+
+  /** An order by oid or by the user's cloid (orderStatus). */
+  orderOf(user: string, oid: number | string): { oid: number; h: OrderHistory } | null {
+    const id = typeof oid === 'number' ? oid : this.oidByCloid.get(`${user.toLowerCase()}:${oid.toLowerCase()}`);
+    const h = id === undefined ? undefined : this.history.get(id);
+    return h === undefined || h.user !== user.toLowerCase() || id === undefined ? null : { oid: id, h };
+  }
+
+  private remember(user: string, coin: CoinInfo, o: OrderWire, pxE8: bigint, oid: number, remainingLots: bigint, status: OrderHistory['status']): void {
+    const t = this.now();
+    const origLots = decimalToScaled(o.s, coin.szDecimals);
+    this.history.set(oid, { user, coin: coin.name, isBuy: o.b, pxE8, origLots, remainingLots, status, statusTimeMs: t, timeMs: t, reduceOnly: o.r, tif: 'limit' in o.t ? o.t.limit.tif : 'Gtc', ...(o.c !== undefined ? { cloid: o.c.toLowerCase() } : {}) });
+    if (o.c !== undefined) this.oidByCloid.set(`${user}:${o.c.toLowerCase()}`, oid);
   }
 
   /** The account a signer acts for: itself if it has one, else the user that approved it as an agent. */
@@ -169,13 +219,20 @@ export class LocalHyperliquid {
       if (best !== undefined && (o.b ? pxE8 >= best.pxE8 : pxE8 <= best.pxE8)) {
         return { error: `Post only order would have immediately matched, bbo was ${best.pxE8}. asset=${o.a}` };
       }
+      this.remember(user, coin, o, pxE8, oid, lots, 'open');
       return this.rest(user, coin, o, pxE8, lots, oid, cloid);
     }
     const fills = this.takeWithMargin(acc, coin, o.b, pxE8, lots);
     if (typeof fills === 'string') return { error: `${fills} asset=${o.a}` };
     const filledLots = fills.reduce((s, f) => s + f.lots, 0n);
     for (const f of fills) this.record(acc, coin, f, o.b, oid, false);
-    if (filledLots < lots && tif === 'Gtc') return this.rest(user, coin, o, pxE8, lots - filledLots, oid, cloid);
+    const origLots = decimalToScaled(o.s, coin.szDecimals);
+    if (filledLots < lots && tif === 'Gtc') {
+      this.remember(user, coin, o, pxE8, oid, origLots - filledLots, 'open');
+      return this.rest(user, coin, o, pxE8, lots - filledLots, oid, cloid);
+    }
+    // An IOC's rest is cancelled; one that filled nothing is an error answer and gets no history.
+    if (filledLots > 0n) this.remember(user, coin, o, pxE8, oid, origLots - filledLots, filledLots < origLots ? 'canceled' : 'filled');
     if (filledLots === 0n) return { error: `Order could not immediately match against any resting orders. asset=${o.a}` };
     const avgE8 = fills.reduce((s, f) => s + f.lots * f.pxE8, 0n) / filledLots;
     return { filled: { totalSz: lotsText(filledLots, coin.szDecimals), avgPx: trimE8(avgE8), oid, ...cloid } };
@@ -210,6 +267,8 @@ export class LocalHyperliquid {
     const i = this.openOrders.findIndex((o) => o.user === user && o.oid === oid && this.coinByName.get(o.coin)?.index === asset);
     if (i < 0) return { error: `Order was never placed, already canceled, or filled. asset=${asset}` };
     this.openOrders.splice(i, 1);
+    const h = this.history.get(oid);
+    if (h) Object.assign(h, { status: 'canceled', statusTimeMs: this.now() });
     return 'success';
   }
 }

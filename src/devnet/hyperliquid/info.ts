@@ -6,7 +6,9 @@ import {
   MetaAndAssetCtxsRequest,
   MetaRequest,
   OpenOrdersRequest,
+  OrderStatusRequest,
   UserFillsRequest,
+  UserNonFundingLedgerUpdatesRequest,
 } from '@nktkas/hyperliquid/api/info';
 import { scaledToDecimal } from '../../venues/hyperliquid-rules.js';
 import { accountValueE8, liquidationPxE8, maintenanceE8, notionalE8, totalNotionalE8, unrealizedE8 } from './clearinghouse.js';
@@ -159,6 +161,36 @@ function openOrders(ex: LocalHyperliquid, user: string) {
     });
 }
 
+/**
+ * `orderStatus` by oid or cloid, in the venue's shape. An IOC's unfilled rest is reported as a
+ * `canceled` order whose `sz` is what did not fill (filled = origSz − sz).
+ */
+function orderStatus(ex: LocalHyperliquid, user: string, oid: number | string) {
+  const found = ex.orderOf(user, oid);
+  if (found === null) return { status: 'unknownOid' };
+  const { h } = found;
+  const c = ex.coinByName.get(h.coin)!;
+  return {
+    status: 'order',
+    order: {
+      order: {
+        coin: h.coin, side: h.isBuy ? 'B' : 'A', limitPx: trimE8(h.pxE8), sz: lotsText(h.remainingLots, c.szDecimals), oid: found.oid,
+        timestamp: h.timeMs, triggerCondition: 'N/A', isTrigger: false, triggerPx: '0.0', children: [], isPositionTpsl: false,
+        reduceOnly: h.reduceOnly, orderType: 'Limit', origSz: lotsText(h.origLots, c.szDecimals), tif: h.tif, cloid: h.cloid ?? null,
+      },
+      status: h.status,
+      statusTimestamp: h.statusTimeMs,
+    },
+  };
+}
+
+function ledgerUpdates(ex: LocalHyperliquid, user: string, startTime: number | undefined, endTime: number | null | undefined) {
+  const u = user.toLowerCase();
+  return ex.ledger
+    .filter((l) => l.user === u && l.time >= (startTime ?? 0) && (endTime === undefined || endTime === null || l.time <= endTime))
+    .map((l) => ({ time: l.time, hash: l.hash, delta: l.delta }));
+}
+
 /** The answer to one `/info` body, or null when the body is not a request this exchange serves. */
 export function answerInfo(ex: LocalHyperliquid, body: unknown): unknown {
   const type = (body as { type?: unknown } | null)?.type;
@@ -180,6 +212,14 @@ export function answerInfo(ex: LocalHyperliquid, body: unknown): unknown {
       return openOrders(ex, v.parse(OpenOrdersRequest, body).user);
     case 'userFills':
       return userFills(ex, v.parse(UserFillsRequest, body).user);
+    case 'orderStatus': {
+      const r = v.parse(OrderStatusRequest, body);
+      return orderStatus(ex, r.user, r.oid);
+    }
+    case 'userNonFundingLedgerUpdates': {
+      const r = v.parse(UserNonFundingLedgerUpdatesRequest, body);
+      return ledgerUpdates(ex, r.user, r.startTime, r.endTime);
+    }
     default:
       return undefined;
   }

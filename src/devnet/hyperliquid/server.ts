@@ -16,8 +16,12 @@ import { recoverL1Signer, recoverUserSigner } from './signing.js';
 export interface LocalHyperliquidServer {
   readonly url: string;
   readonly exchange: LocalHyperliquid;
-  /** The next `count` requests (info or exchange) are answered with `status` and nothing else happens. */
-  injectFault(status: 429 | 500 | 502 | 503, count?: number): void;
+  /**
+   * The next `count` requests (info or exchange, or only `endpoint`'s) are answered with `status`
+   * and nothing else happens; with `afterProcessing`, the request is carried out first and its
+   * answer lost (a proxy's 502 after the venue executed the order: the fate the keeper must ask).
+   */
+  injectFault(status: 429 | 500 | 502 | 503, count?: number, opts?: { endpoint?: 'info' | 'exchange'; afterProcessing?: boolean }): void;
   /** Requests answered, by endpoint (faults included). */
   readonly requests: { info: number; exchange: number };
   close(): Promise<void>;
@@ -88,7 +92,7 @@ async function handleExchange(ex: LocalHyperliquid, body: unknown, isTestnet: bo
 export async function startLocalHyperliquid(opts: ServerOptions): Promise<LocalHyperliquidServer> {
   const ex = new LocalHyperliquid(opts);
   const isTestnet = opts.isTestnet ?? false;
-  const faults: number[] = [];
+  const faults: Array<{ status: number; endpoint?: 'info' | 'exchange'; afterProcessing?: boolean }> = [];
   const requests = { info: 0, exchange: 0 };
   // One request at a time: the venue sequences actions, and a test must see them in order.
   let queue: Promise<unknown> = Promise.resolve();
@@ -96,9 +100,12 @@ export async function startLocalHyperliquid(opts: ServerOptions): Promise<LocalH
   const serve = async (req: IncomingMessage): Promise<Reply> => {
     const path = req.url ?? '';
     if (req.method !== 'POST' || (path !== '/info' && path !== '/exchange')) return { status: 404, body: 'Not Found' };
-    requests[path === '/info' ? 'info' : 'exchange']++;
-    const fault = faults.shift();
-    if (fault !== undefined) return { status: fault, body: fault === 429 ? 'Too Many Requests' : 'Internal Server Error' };
+    const endpoint = path === '/info' ? 'info' : 'exchange';
+    requests[endpoint]++;
+    const at = faults.findIndex((f) => f.endpoint === undefined || f.endpoint === endpoint);
+    const fault = at < 0 ? undefined : faults.splice(at, 1)[0];
+    const faultReply = (status: number): Reply => ({ status, body: status === 429 ? 'Too Many Requests' : 'Internal Server Error' });
+    if (fault !== undefined && !fault.afterProcessing) return faultReply(fault.status);
     let body: unknown;
     try {
       body = await readJson(req);
@@ -106,7 +113,12 @@ export async function startLocalHyperliquid(opts: ServerOptions): Promise<LocalH
       return { status: 400, body: 'Invalid JSON' };
     }
     await ex.refresh();
-    if (path === '/exchange') return handleExchange(ex, body, isTestnet);
+    const reply = await answer(endpoint, body);
+    return fault !== undefined ? faultReply(fault.status) : reply;
+  };
+
+  const answer = async (endpoint: 'info' | 'exchange', body: unknown): Promise<Reply> => {
+    if (endpoint === 'exchange') return handleExchange(ex, body, isTestnet);
     try {
       const answer = answerInfo(ex, body);
       return answer === undefined ? { status: 422, body: DESERIALIZE } : { status: 200, body: answer };
@@ -138,8 +150,8 @@ export async function startLocalHyperliquid(opts: ServerOptions): Promise<LocalH
     url: `http://127.0.0.1:${port}`,
     exchange: ex,
     requests,
-    injectFault(status, count = 1) {
-      for (let i = 0; i < count; i++) faults.push(status);
+    injectFault(status, count = 1, o = {}) {
+      for (let i = 0; i < count; i++) faults.push({ status, ...o });
     },
     close: () =>
       new Promise<void>((resolve) => {

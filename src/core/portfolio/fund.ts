@@ -57,7 +57,8 @@ export function planFunding(
       const spec = venueSpec(c.portfolio, inst.venue);
       const held = x.instruments.find((h) => h.instrument === inst.id)?.hedgeUnits ?? 0n;
       const pending = c.pending.get(inst.venue) ?? {};
-      let extra = minBig(u.units, policy.maxTradeUnits);
+      // The per-trade cap is per trade on the instrument: what the allocation already put there counts.
+      let extra = minBig(u.units, policy.maxTradeUnits - absBig(pending[u.asset] ?? 0n));
       if (inst.maxSizeUnits !== null) extra = minBig(extra, inst.maxSizeUnits - absBig(held + (pending[u.asset] ?? 0n)));
       if (extra < policy.minTradeUnits || extra <= 0n) continue;
       const name = bucketName(inst.venue, bucket.asset);

@@ -13,7 +13,7 @@ import {
   type VenueSpec,
 } from '../portfolio/model.js';
 import { positionAmounts } from '../spot/uniswap-math.js';
-import { aaveReadCalls, aaveReservesChanged, parseAaveAccount, resolveAave, type AaveMarket } from '../venues/aave-read.js';
+import { aaveRateAssets, aaveReadCalls, aaveReservesChanged, parseAaveAccount, resolveAave, type AaveMarket } from '../venues/aave-read.js';
 import { parsePerpAccount, perpReadCalls } from '../venues/perp-read.js';
 import { readHyperliquidAccount } from '../venues/hyperliquid-read.js';
 import { morphoMarketMoved, morphoRateCalls, morphoReadCalls, parseMorphoAccount, resolveMorpho, type MorphoMarketRef } from '../venues/morpho-read.js';
@@ -166,8 +166,10 @@ export function createPortfolioSnapshotReader(params: {
     switch (v.kind) {
       case 'perp':
         return perpReadCalls(v, account);
-      case 'aave':
-        return aaveReadCalls(aave.get(v.id) as AaveMarket, account);
+      case 'aave': {
+        const m = aave.get(v.id) as AaveMarket;
+        return aaveReadCalls(m, account, aaveRateAssets(v, m, pf.assets));
+      }
       case 'morpho':
         return morphoReadCalls(morphoRefs.get(v.id) as MorphoMarketRef, account);
       case 'hyperliquid':
@@ -187,9 +189,9 @@ export function createPortfolioSnapshotReader(params: {
         if (aaveReservesChanged(market, results)) {
           market = await resolveAave(publicClient, v, at);
           ctx.aave.set(v.id, market);
-          [results] = (await run([{ label: `venue ${v.id} (aave)`, calls: aaveReadCalls(market, account) }], ctx.mc, at)) as [unknown[]];
+          [results] = (await run([{ label: `venue ${v.id} (aave)`, calls: aaveReadCalls(market, account, aaveRateAssets(v, market, pf.assets)) }], ctx.mc, at)) as [unknown[]];
         }
-        return parseAaveAccount(v, market, results);
+        return parseAaveAccount(v, market, results, aaveRateAssets(v, market, pf.assets));
       }
       case 'morpho': {
         // The IRM's rate was asked with the last read's market state: ask again if it moved.

@@ -317,6 +317,8 @@ function parseAssetPolicies(raw: unknown, p: Problems, ctx: Parsed, hedged: Map<
     out[id] = {
       hedgeRatioE18: a.hedgeRatio, bandUnits: band, bandPctE18: a.bandPct, hysteresisE18: a.hysteresis,
       minTradeUnits: minTrade, maxTradeUnits: maxTrade, maxNotionalPerDayUsdE8: a.maxNotionalPerDayUsd,
+      // Only when set: the default leaves the policy exactly as before the key existed.
+      ...(a.preferCheaperVenue ? { preferCheaperVenue: true } : {}),
     };
   }
   const declared = new Set((entries ?? []).map(([id]) => id));

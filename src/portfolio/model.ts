@@ -179,6 +179,11 @@ export interface AssetPolicy {
    * empty = hedged by its own instruments.
    */
   readonly proxy?: readonly AssetId[];
+  /**
+   * Among instruments of equal priority, grow the short on the venue whose short costs least
+   * (funding / borrow rate) first and shrink it on the dearest first; absent = false (by weight only).
+   */
+  readonly preferCheaperVenue?: boolean;
 }
 
 export interface Portfolio {
@@ -263,6 +268,11 @@ export interface PerpVenueAccount {
   readonly kind: 'perp';
   readonly venue: VenueId;
   readonly markets: Readonly<Record<AssetId, PerpMarketAccount>>;
+  /**
+   * Cost of holding a short, per asset: annualized rate, E18 (0.05e18 = 5%/yr), signed: negative
+   * = the short earns (funding paid to it). Absent for an asset = unknown (src/venues/venue-rates.ts).
+   */
+  readonly shortCostAprE18?: Readonly<Record<AssetId, bigint>>;
 }
 
 /** One reserve of the Aave account (the quote as collateral, or a borrowed asset). */
@@ -294,6 +304,11 @@ export interface AaveVenueAccount {
     readonly ltvBps: bigint;
     readonly healthFactorE18: bigint;
   };
+  /**
+   * Cost of holding a short, per asset: annualized rate, E18 (0.05e18 = 5%/yr), signed: negative
+   * = the short earns (funding paid to it). Absent for an asset = unknown (src/venues/venue-rates.ts).
+   */
+  readonly shortCostAprE18?: Readonly<Record<AssetId, bigint>>;
 }
 
 /** Morpho Blue's `MarketParams` of the venue's market (`idToMarketParams`). */
@@ -332,6 +347,11 @@ export interface MorphoVenueAccount {
   readonly blockTimestampSec: bigint;
   /** `IOracle.price()`: one collateral unit in loan units, scaled by 1e36. */
   readonly oraclePriceE36: bigint;
+  /**
+   * Cost of holding a short, per asset: annualized rate, E18 (0.05e18 = 5%/yr), signed: negative
+   * = the short earns (funding paid to it). Absent for an asset = unknown (src/venues/venue-rates.ts).
+   */
+  readonly shortCostAprE18?: Readonly<Record<AssetId, bigint>>;
 }
 
 /** One Hyperliquid market of the account, from `metaAndAssetCtxs` and `clearinghouseState`. */

@@ -355,6 +355,8 @@ export const assetPolicySchema = strict({
   minTrade: decimalText({ min: '0' }),
   maxTrade: decimalText({ min: '0', above: true }),
   maxNotionalPerDayUsd: fixed(8, { min: '0', above: true }, '1000000'),
+  /** Within one priority, short on the venue whose funding / borrow rate is cheaper first (default false). */
+  preferCheaperVenue: bool(false),
 });
 
 /**

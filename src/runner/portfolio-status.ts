@@ -7,6 +7,7 @@ import type { PortfolioDoubts } from './portfolio-sanity.js';
 import { EMBEDDED_STATUS_NOTE } from './status.js';
 import { createPortfolioRisk, type PortfolioRiskFigures } from './portfolio-risk.js';
 import { formatPnlReport, type PnlReport } from './portfolio-pnl.js';
+import { fmtAprPct, shortCostAprE18, venueRateAssets } from '../venues/venue-rates.js';
 
 function table(rows: ReadonlyArray<readonly string[]>): string {
   const widths = rows.reduce<number[]>((w, r) => r.map((c, i) => Math.max(w[i] ?? 0, c.length)), []);
@@ -47,6 +48,14 @@ export function formatPortfolioStatus(
       ]);
     }),
   ];
+  // What a short costs per year on each venue's market (negative: the short earns funding).
+  const rateRows = [
+    ['venue', 'market', 'short cost (APR)'],
+    ...p.venues.flatMap((spec) => {
+      const account = a.venues.find((v) => v.venue === spec.id)?.account ?? null;
+      return venueRateAssets(spec).map((asset) => [spec.id, asset, account === null ? 'not read' : fmtAprPct(shortCostAprE18(spec, account, asset))]);
+    }),
+  ];
   const wallet = [...p.assets.map((x) => fmtUnits(s.wallet.balances[x.id] ?? 0n, x.decimals, x.id)), fmtUnits(s.wallet.balances[p.quote.id] ?? 0n, p.quote.decimals, p.quote.id)];
   const lps = s.lps.map((lp) => {
     const pool = p.pools.find((x) => x.id === lp.pool);
@@ -70,6 +79,9 @@ export function formatPortfolioStatus(
     '',
     'venues',
     table(venueRows),
+    '',
+    'venue rates (negative = the short earns)',
+    table(rateRows),
     '',
     // Without the keeper's figures (its record), the prior's: marked as such.
     ...riskLines(opts.risk ?? createPortfolioRisk({ assets: p.assets, pools: p.pools, quote: p.quote }).figures(s, a)),

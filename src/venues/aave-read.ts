@@ -1,7 +1,8 @@
 import { erc20Abi, zeroAddress, type Chain, type ContractFunctionParameters, type PublicClient, type Transport } from 'viem';
 import { aaveOracleAbi, aaveProtocolDataProviderAbi, poolAbi, poolAddressesProviderAbi } from '../../contracts-abi/index.js';
 import type { Address } from '../core/types.js';
-import type { AaveReserveHolding, AaveVenueAccount, AaveVenueSpec, VenueId } from '../portfolio/model.js';
+import type { AaveReserveHolding, AaveVenueAccount, AaveVenueSpec, AssetId, AssetSpec, VenueId } from '../portfolio/model.js';
+import { aaveBorrowAprE18 } from './venue-rates.js';
 
 /**
  * Aave V3's reads for the portfolio snapshot. The market's contracts and reserves are resolved
@@ -10,6 +11,8 @@ import type { AaveReserveHolding, AaveVenueAccount, AaveVenueSpec, VenueId } fro
  * reserve of the pool, the user's aToken / debt balances and the reserve's risk parameters. Every
  * reserve is kept, touched or not: the model must see a reserve the portfolio does not declare,
  * and the LT/LTV/price of one the keeper is about to supply or borrow for the first time.
+ * Last, for each asset the venue shorts, the reserve's `getReserveData` for its variable borrow
+ * rate (the short's cost, src/venues/venue-rates.ts).
  */
 
 type Client = PublicClient<Transport, Chain>;
@@ -83,8 +86,25 @@ function reserveCalls(m: AaveMarket, r: AaveReserveRef, account: Address): Contr
   ];
 }
 
-/** Account data, user configuration, reserves list (checked), prices, then each reserve's reads. */
-export function aaveReadCalls(m: AaveMarket, account: Address): ContractFunctionParameters[] {
+/** An asset the venue shorts (a key of its swapPools), when the pool lists its token as a reserve. */
+export interface AaveRateAsset {
+  readonly id: AssetId;
+  readonly token: Address;
+}
+
+/**
+ * The assets whose borrow rate is read, in swapPools order. An asset whose token is no reserve of
+ * the pool is left out (its rate is unknown): getReserveData answers zeros for it, not a revert.
+ */
+export function aaveRateAssets(spec: AaveVenueSpec, m: AaveMarket, assets: readonly AssetSpec[]): AaveRateAsset[] {
+  return Object.keys(spec.swapPools).flatMap((id) => {
+    const token = assets.find((a) => a.id === id)?.token;
+    return token && m.reserves.some((r) => r.asset.toLowerCase() === token.toLowerCase()) ? [{ id, token }] : [];
+  });
+}
+
+/** Account data, user configuration, reserves list (checked), prices, each reserve's reads, then the rates. */
+export function aaveReadCalls(m: AaveMarket, account: Address, rateAssets: readonly AaveRateAsset[] = []): ContractFunctionParameters[] {
   return [
     { address: m.pool, abi: poolAbi, functionName: 'getUserAccountData', args: [account] },
     { address: m.pool, abi: poolAbi, functionName: 'getUserConfiguration', args: [account] },
@@ -92,6 +112,7 @@ export function aaveReadCalls(m: AaveMarket, account: Address): ContractFunction
     { address: m.pool, abi: poolAbi, functionName: 'getReservesList' },
     { address: m.oracle, abi: aaveOracleAbi, functionName: 'getAssetsPrices', args: [m.reserves.map((r) => r.asset)] },
     ...m.reserves.flatMap((r) => reserveCalls(m, r, account)),
+    ...rateAssets.map((x): ContractFunctionParameters => ({ address: m.pool, abi: poolAbi, functionName: 'getReserveData', args: [x.token] })),
   ];
 }
 
@@ -106,8 +127,8 @@ export function isUsingAsCollateral(userConfig: bigint, reserveId: number): bool
   return ((userConfig >> BigInt(2 * reserveId + 1)) & 1n) === 1n;
 }
 
-/** The account from the results of `aaveReadCalls(m, account)`, in their order. */
-export function parseAaveAccount(spec: AaveVenueSpec, m: AaveMarket, results: readonly unknown[]): AaveVenueAccount {
+/** The account from the results of `aaveReadCalls(m, account, rateAssets)`, in their order. */
+export function parseAaveAccount(spec: AaveVenueSpec, m: AaveMarket, results: readonly unknown[], rateAssets: readonly AaveRateAsset[] = []): AaveVenueAccount {
   if (aaveReservesChanged(m, results)) throw new Error(`aave venue ${spec.id}: the pool's reserves list changed since it was resolved`);
   const data = results[0] as AccountData;
   const userConfig = (results[1] as { data: bigint }).data;
@@ -132,6 +153,12 @@ export function parseAaveAccount(spec: AaveVenueSpec, m: AaveMarket, results: re
       ltvBps: config[1],
     };
   });
+  const shortCostAprE18: Record<AssetId, bigint> = {};
+  for (const x of rateAssets) {
+    const rate = (results[i++] as { currentVariableBorrowRate?: unknown } | undefined)?.currentVariableBorrowRate;
+    if (typeof rate !== 'bigint') throw new Error(`aave venue ${spec.id}: getReserveData(${x.token}) has no currentVariableBorrowRate`);
+    shortCostAprE18[x.id] = aaveBorrowAprE18(rate);
+  }
   if (i !== results.length) throw new Error(`aave venue ${spec.id}: ${results.length} results, expected ${i}`);
   const [totalCollateralBaseE8, totalDebtBaseE8, , liquidationThresholdBps, ltvBps, healthFactorE18] = data;
   return {
@@ -139,5 +166,6 @@ export function parseAaveAccount(spec: AaveVenueSpec, m: AaveMarket, results: re
     venue: spec.id,
     reserves,
     accountData: { totalCollateralBaseE8, totalDebtBaseE8, liquidationThresholdBps, ltvBps, healthFactorE18 },
+    ...(rateAssets.length > 0 ? { shortCostAprE18 } : {}),
   };
 }

@@ -2,6 +2,7 @@ import { zeroAddress, type Chain, type ContractFunctionParameters, type PublicCl
 import { irmMockAbi, morphoAbi, morphoFeedOracleAbi } from '../../contracts-abi/index.js';
 import type { Address } from '../core/types.js';
 import type { MorphoMarketParams, MorphoMarketState, MorphoVenueAccount, MorphoVenueSpec } from '../portfolio/model.js';
+import { morphoBorrowAprE18 } from './venue-rates.js';
 
 /**
  * Morpho Blue's reads for the portfolio snapshot, in the tick's one multicall: the market's
@@ -102,6 +103,7 @@ export function parseMorphoAccount(ref: MorphoMarketRef, results: readonly unkno
   const params = toParams(results[0] as RawParams);
   if (params.loanToken.toLowerCase() === zeroAddress) throw new Error(`morpho venue ${spec.id}: no market ${spec.marketId} on ${spec.morpho}`);
   const [supplyShares, borrowShares, collateralUnits] = results[1] as RawPosition;
+  const borrowRatePerSecE18 = rateE18 ?? (hasIrm(params) ? (results[4] as bigint) : 0n);
   return {
     kind: 'morpho',
     venue: spec.id,
@@ -111,7 +113,9 @@ export function parseMorphoAccount(ref: MorphoMarketRef, results: readonly unkno
     collateralUnits,
     market: toMarket(results[2] as RawMarket),
     oraclePriceE36: results[3] as bigint,
-    borrowRatePerSecE18: rateE18 ?? (hasIrm(params) ? (results[4] as bigint) : 0n),
+    borrowRatePerSecE18,
     blockTimestampSec,
+    // Without an IRM the market charges no interest: the short costs nothing.
+    shortCostAprE18: { [spec.loanAsset]: morphoBorrowAprE18(borrowRatePerSecE18) },
   };
 }

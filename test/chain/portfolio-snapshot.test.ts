@@ -158,12 +158,16 @@ async function balanceAt(d: Devnet, token: Address, owner: Address, blockNumber:
 async function expectPerpIsGetAccount(d: Devnet, s: PortfolioSnapshot, markets: Record<AssetId, bigint>): Promise<PerpVenueAccount> {
   const pc = d.as('deployer').publicClient;
   const expected: Record<AssetId, PerpVenueAccount['markets'][AssetId]> = {};
+  const shortCostAprE18: Record<AssetId, bigint> = {};
   for (const [asset, marketId] of Object.entries(markets)) {
     const v = await pc.readContract({ blockNumber: s.blockNumber, address: d.addresses.perp, abi: perpExchangeAbi, functionName: 'getAccount', args: [s.account, marketId] });
     const { sizeWei, entryPriceE8, marginUnits, accountValueUnits, marginRatioE18, maintenanceRatioE18, initialRatioE18, takerFeeBps } = v;
     expected[asset] = { marketId, sizeE18: sizeWei, entryPriceE8, marginUnits, accountValueUnits, marginRatioE18, maintenanceRatioE18, initialRatioE18, takerFeeBps };
+    // The market's funding rate per second (positive: longs pay shorts), as a yearly cost of the short.
+    const market = await pc.readContract({ blockNumber: s.blockNumber, address: d.addresses.perp, abi: perpExchangeAbi, functionName: 'getMarket', args: [marketId] });
+    shortCostAprE18[asset] = -market[2] * 31_536_000n;
   }
-  expect(s.venues.perp).toEqual({ kind: 'perp', venue: 'perp', markets: expected });
+  expect(s.venues.perp).toEqual({ kind: 'perp', venue: 'perp', markets: expected, shortCostAprE18 });
   return s.venues.perp as PerpVenueAccount;
 }
 
@@ -197,7 +201,14 @@ async function expectAaveIsTheTokens(d: Devnet, s: PortfolioSnapshot): Promise<A
     };
   }
   const data = await pc.readContract({ ...at, address: a.aave.pool, abi: poolAbi, functionName: 'getUserAccountData', args: [s.account] });
-  expect(s.venues.aave).toEqual({
+  // Each borrowable asset's variable borrow rate (ray per year) as the short's yearly cost, E18.
+  const { shortCostAprE18, ...account } = s.venues.aave as AaveVenueAccount;
+  const assetToken: Record<string, Address> = { ETH: a.weth, BTC: a.wbtc };
+  for (const [asset, apr] of Object.entries(shortCostAprE18 ?? {})) {
+    const reserve = await pc.readContract({ ...at, address: a.aave.pool, abi: poolAbi, functionName: 'getReserveData', args: [assetToken[asset]!] });
+    expect(apr, asset).toBe(reserve.currentVariableBorrowRate / 10n ** 9n);
+  }
+  expect(account).toEqual({
     kind: 'aave',
     venue: 'aave',
     reserves: expected,

@@ -4,6 +4,7 @@ import { tradeBackWei } from '../policy.js';
 import { largestPassing } from '../bisect.js';
 import { venueSpec, type AssetAssessment, type ModelOf, type PortfolioAssessment } from './assess.js';
 import { fmtUnits } from './exposure.js';
+import { fmtAprPct, shortCostAprE18 } from '../../venues/venue-rates.js';
 
 /**
  * Splits one asset's hedge change across its instruments. Increases of the short fill instruments
@@ -11,6 +12,11 @@ import { fmtUnits } from './exposure.js';
  * the per-trade cap and its venue's capacity (keeping the venue's TARGET ratio, so a hedge never
  * needs a top-up after it) allow, and the rest spills to the others. Reductions unwind the
  * last-filled (highest priority number) instruments first and never need capacity. Names no venue.
+ *
+ * With the asset's `preferCheaperVenue`, one priority is split further by the short's cost on each
+ * instrument's venue (src/venues/venue-rates.ts: a pure reading of the snapshot's rates): growth
+ * fills the cheapest first, a reduction takes off the dearest first, equal rates share by weight,
+ * and an unknown rate ranks as the dearest (never preferred on a guess).
  */
 
 export interface HedgeAllocation {
@@ -28,6 +34,8 @@ export interface AllocationResult {
   /** wanted - allocated (signed): what no instrument could take, or was dropped as dust. */
   readonly unallocatedUnits: bigint;
   readonly reasons: readonly string[];
+  /** With preferCheaperVenue: the rates that ordered the instruments ("morpho 3.10% < aave 4.20%"). */
+  readonly rateNote?: string;
 }
 
 /** Hedge changes already planned this tick, per venue and asset, so capacity is not counted twice. */
@@ -69,6 +77,57 @@ interface Slot {
   readonly inst: InstrumentSpec;
   readonly hedgeUnits: bigint;
   readonly weight: bigint;
+  /** The short's annual cost on the instrument's venue, E18; null = unknown. */
+  readonly rateE18: bigint | null;
+}
+
+/** Ascending cost; unknown last. */
+const byCost = (x: bigint | null, y: bigint | null): number => (x === y ? 0 : x === null ? 1 : y === null ? -1 : x < y ? -1 : 1);
+
+/** One priority's slots in tiers of equal rate: cheapest first to grow the short, dearest first to shrink it. */
+function rateTiers(group: readonly Slot[], shortMore: boolean): Slot[][] {
+  const rates = [...new Set(group.map((s) => s.rateE18))].sort((x, y) => (shortMore ? byCost(x, y) : byCost(y, x)));
+  return rates.map((r) => group.filter((s) => s.rateE18 === r));
+}
+
+/** "morpho 0.10% < aave 2.35%" over one priority's tiers, in the order they are visited; null for a lone instrument. */
+function describeRates(tiers: readonly Slot[][], shortMore: boolean): string | null {
+  if (tiers.flat().length < 2) return null;
+  const cells = tiers.map((t) => [...new Set(t.map((s) => s.inst.venue))].map((v) => `${v} ${fmtAprPct(t[0]!.rateE18)}`).join(' = '));
+  return cells.join(shortMore ? ' < ' : ' > ');
+}
+
+/** What the tiers of one allocation share: the rest to place, and what was placed so far. */
+interface Fill {
+  readonly input: AllocateInput;
+  readonly policy: AssetPolicy;
+  readonly fmt: (u: bigint) => string;
+  readonly shortMore: boolean;
+  remaining: bigint;
+  readonly allocations: HedgeAllocation[];
+  readonly reasons: string[];
+  readonly pending: PendingChanges;
+}
+
+/** Water-fill the rest over one tier by weight, under each slot's limit; what it cannot take stays in `remaining`. */
+function fillTier(f: Fill, group: readonly Slot[], asset: AssetId): void {
+  const { shortMore, policy, fmt, reasons } = f;
+  const limits = group.map((s) => limitOf(f.input, s, shortMore, f.remaining, policy, fmt));
+  const amounts = waterfill(f.remaining, group.map((s) => s.weight), limits.map((l) => l.units));
+  group.forEach((s, i) => {
+    const units = amounts[i]!;
+    const { by } = limits[i]!;
+    if (by !== '' && units === limits[i]!.units) reasons.push(`${s.inst.id}: limited to ${fmt(shortMore ? -units : units)} by ${by}`);
+    if (units === 0n) return;
+    f.remaining -= units;
+    const sizeDeltaUnits = shortMore ? -units : units;
+    if (units < policy.minTradeUnits) {
+      reasons.push(`${s.inst.id}: ${fmt(sizeDeltaUnits)} below min trade ${fmt(policy.minTradeUnits)}, dropped as dust`);
+      return;
+    }
+    addPendingHedge(f.pending, s.inst.venue, asset, sizeDeltaUnits);
+    f.allocations.push({ instrument: s.inst.id, venue: s.inst.venue, asset, sizeDeltaUnits });
+  });
 }
 
 export function allocateHedge(input: AllocateInput): AllocationResult {
@@ -82,40 +141,41 @@ export function allocateHedge(input: AllocateInput): AllocationResult {
   const pending = input.pending ?? new Map();
   const reasons: string[] = [];
   const shortMore = wanted < 0n;
+  const byRate = policy.preferCheaperVenue === true;
   const slots = portfolio.instruments
     .filter((i) => i.asset === asset)
     .map((inst): Slot => ({
       inst,
       hedgeUnits: a.instruments.find((h) => h.instrument === inst.id)?.hedgeUnits ?? 0n,
       weight: inst.weight > 0 ? floorScaled(inst.weight, 18) : 0n,
+      rateE18: byRate ? rateOf(input, inst) : null,
     }));
   const priorities = [...new Set(slots.map((s) => s.inst.priority))].sort((x, y) => (shortMore ? x - y : y - x));
-  let remaining = absBig(wanted);
-  const allocations: HedgeAllocation[] = [];
+  const fill: Fill = { input, policy, fmt, shortMore, remaining: absBig(wanted), allocations: [], reasons, pending };
+  const rateNotes: string[] = [];
   for (const priority of priorities) {
-    if (remaining === 0n) break;
+    if (fill.remaining === 0n) break;
     const group = slots.filter((s) => s.inst.priority === priority && usable(input, s, reasons));
-    const limits = group.map((s) => limitOf(input, s, shortMore, remaining, policy, fmt));
-    const amounts = waterfill(remaining, group.map((s) => s.weight), limits.map((l) => l.units));
-    group.forEach((s, i) => {
-      const units = amounts[i]!;
-      const { by } = limits[i]!;
-      if (by !== '' && units === limits[i]!.units) reasons.push(`${s.inst.id}: limited to ${fmt(shortMore ? -units : units)} by ${by}`);
-      if (units === 0n) return;
-      remaining -= units;
-      const sizeDeltaUnits = shortMore ? -units : units;
-      if (units < policy.minTradeUnits) {
-        reasons.push(`${s.inst.id}: ${fmt(sizeDeltaUnits)} below min trade ${fmt(policy.minTradeUnits)}, dropped as dust`);
-        return;
-      }
-      addPendingHedge(pending, s.inst.venue, asset, sizeDeltaUnits);
-      allocations.push({ instrument: s.inst.id, venue: s.inst.venue, asset, sizeDeltaUnits });
-    });
+    const tiers = byRate ? rateTiers(group, shortMore) : [group];
+    const note = byRate ? describeRates(tiers, shortMore) : null;
+    if (note !== null) rateNotes.push(note);
+    for (const tier of tiers) {
+      if (fill.remaining === 0n) break;
+      fillTier(fill, tier, asset);
+    }
   }
+  const { allocations } = fill;
   const allocated = allocations.reduce((sum, x) => sum + x.sizeDeltaUnits, 0n);
   const unallocatedUnits = wanted - allocated;
   if (unallocatedUnits !== 0n) reasons.push(`${fmt(unallocatedUnits)} of ${fmt(wanted)} not allocated this tick`);
-  return { wantedUnits: wanted, allocations, unallocatedUnits, reasons };
+  const rateNote = rateNotes.length > 0 ? `${shortMore ? 'cheaper' : 'dearer'} venue first: ${rateNotes.join('; ')}` : undefined;
+  return { wantedUnits: wanted, allocations, unallocatedUnits, reasons, ...(rateNote ? { rateNote } : {}) };
+}
+
+/** The short's cost on the instrument's venue for its asset, from the snapshot's account; null = unknown. */
+function rateOf(input: AllocateInput, inst: InstrumentSpec): bigint | null {
+  const v = input.assessment.venues.find((x) => x.venue === inst.venue);
+  return v?.account ? shortCostAprE18(venueSpec(input.portfolio, inst.venue), v.account, inst.asset) : null;
 }
 
 function usable(input: AllocateInput, s: Slot, reasons: string[]): boolean {

@@ -190,6 +190,7 @@ function planHedge(c: Ctx, x: AssetAssessment, nowSec: number, over?: { wanted: 
   const notes = [
     ...(waitSec > 0 ? [`cooldown (${waitSec}s left) overridden: deviation beyond ${COOLDOWN_OVERRIDE_BANDS}x the band`] : []),
     ...(alloc.unallocatedUnits !== 0n ? [`${fmt(alloc.unallocatedUnits)} left unallocated`] : []),
+    ...(alloc.rateNote ? [alloc.rateNote] : []),
   ];
   const pct = `${fixedToString(minBig(policy.hysteresisE18, E18) * 100n, 18, 0)}%`;
   return alloc.allocations.map((h) => ({

@@ -33,3 +33,21 @@ describe('planPortfolio: the per-trade cap', () => {
     }
   });
 });
+
+describe('assessPortfolio: a position on a venue where the asset has no instrument', () => {
+  it('counts in the hedge (it hedges all the same) and is named, so the keeper does not hedge the asset twice', () => {
+    const base = portfolio();
+    // ETH traded on alpha only; beta still holds a 6 ETH short from before (its instrument removed).
+    const p = { ...base, instruments: base.instruments.filter((i) => i.id !== 'eth-beta') };
+    const s = snapshot({
+      wallet: { nativeWei: 0n, balances: { ETH: 12n * ETH, BTC: 0n, USDC: 0n } },
+      venues: { alpha: stubAccount('alpha', { ETH: -6n * ETH }, { ETH: 1_000_000n * USD, BTC: 1_000_000n * USD }), beta: stubAccount('beta', { ETH: -6n * ETH }, { ETH: 1_000_000n * USD }) },
+    });
+    const a = assessPortfolio(p, s, modelOf);
+    const eth = a.assets.find((x) => x.asset === 'ETH')!;
+    expect(eth.hedgeUnits).toBe(-12n * ETH);
+    expect(eth.untrackedHedgeUnits).toEqual({ beta: -6n * ETH });
+    expect(eth.inBand).toBe(true);
+    expect(planPortfolio(a, initialPortfolioPolicyState(), p, NOW, { modelOf }).actions).toEqual([]);
+  });
+});

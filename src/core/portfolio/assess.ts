@@ -36,6 +36,12 @@ export interface AssetAssessment extends AssetExposure {
   readonly netUsdE8: bigint;
   /** Venues of this asset's instruments missing from the snapshot: the hedge is not known, so nothing is traded. */
   readonly unreadVenues: readonly VenueId[];
+  /**
+   * Positions in this asset on venues where it has no instrument (a market left open when its
+   * instrument was removed, a trade by hand): part of hedgeUnits, since they hedge the asset all
+   * the same, but the keeper never trades them. Absent = none.
+   */
+  readonly untrackedHedgeUnits?: Readonly<Record<VenueId, bigint>>;
   /** Part of targetHedgeUnits that carries proxied assets' hedges (proxy.ts); absent = none. */
   readonly proxyTargetUnits?: bigint;
   /** The proxied assets whose hedge this asset's target carries (their prices size it too). */
@@ -165,7 +171,15 @@ function assessAsset(
     seen.add(inst.venue);
     instruments.push({ instrument: inst.id, venue: inst.venue, hedgeUnits });
   }
-  const hedgeUnits = instruments.reduce((s, i) => s + i.hedgeUnits, 0n);
+  // Every other venue read this tick: a short there hedges the asset whether or not it is traded here.
+  const untracked: Record<VenueId, bigint> = {};
+  for (const venue of portfolio.venues) {
+    const account = snapshot.venues[venue.id];
+    if (seen.has(venue.id) || account === undefined) continue;
+    const units = modelOf(venue).hedgeUnits(venue, account, spec);
+    if (units !== 0n) untracked[venue.id] = units;
+  }
+  const hedgeUnits = instruments.reduce((s, i) => s + i.hedgeUnits, 0n) + Object.values(untracked).reduce((s, u) => s + u, 0n);
   const bandUnits = bandOverride ?? bandUnitsFor(policy, x.grossSpotUnits);
   const proxied = (policy.proxy?.length ?? 0) > 0;
   const target = (proxied ? 0n : targetHedgeUnits(policy, x.spotUnits)) + (viaProxy?.units ?? 0n);
@@ -182,6 +196,7 @@ function assessAsset(
     netUnits,
     netUsdE8: unitsToUsdE8(netUnits, x.priceE8, x.decimals),
     unreadVenues: unread,
+    ...(Object.keys(untracked).length > 0 ? { untrackedHedgeUnits: untracked } : {}),
     ...(viaProxy ? { proxyTargetUnits: viaProxy.units, proxyFor: viaProxy.for } : {}),
     ...(proxied ? { proxied } : {}),
   };

@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import type { OrderRow } from '../journal/orders.js';
 import type { Logger } from 'pino';
 import type { KeeperConfig } from '../config.js';
 import { fixedToString } from '../core/format.js';
@@ -78,6 +80,7 @@ export async function portfolioForkDryRun(config: KeeperConfig, rt: Runtime & { 
 export async function portfolioStatus(config: KeeperConfig, rt: Runtime & { portfolio: Portfolio }, logger: Logger, json: boolean): Promise<string> {
   const keeper = await portfolioKeeperFor(config, rt, logger, true);
   keeper.close();
+  const unsettledOrders = await journaledUnsettledOrders(config, Object.keys(keeper.desks));
   const snapshot = await keeper.reader.read();
   // As the tick does: the risk figures first, then the assessment with their covariance (proxy hedges).
   const risk = keeper.risk.figures(snapshot, assessPortfolio(rt.portfolio, snapshot, keeper.modelOf));
@@ -86,8 +89,20 @@ export async function portfolioStatus(config: KeeperConfig, rt: Runtime & { port
   // Kept by a keeper running in this process (the embedded shell); a fresh `status` has none.
   const pnl = currentPnlAttribution()?.report() ?? null;
   return json
-    ? JSON.stringify({ snapshot, assessment, doubts, risk, pnl }, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v), 2)
-    : formatPortfolioStatus(rt.portfolio, snapshot, assessment, doubts, { embedded: rt.embedded, risk, pnl });
+    ? JSON.stringify({ snapshot, assessment, doubts, risk, pnl, unsettledOrders }, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v), 2)
+    : formatPortfolioStatus(rt.portfolio, snapshot, assessment, doubts, { embedded: rt.embedded, risk, pnl, unsettledOrders });
+}
+
+/** Hyperliquid orders of unknown fate in the journal (read beside a running keeper, without its lock). */
+async function journaledUnsettledOrders(config: KeeperConfig, venues: readonly string[]): Promise<Record<string, OrderRow[]>> {
+  const path = config.safety.journalPath;
+  if (venues.length === 0 || path === ':memory:' || !existsSync(path)) return {};
+  const journal = openJournal(path, Date.now, { lock: false });
+  try {
+    return Object.fromEntries(venues.map((id): [string, OrderRow[]] => [id, journal.orders.unsettled(id)]).filter(([, rows]) => rows.length > 0));
+  } finally {
+    journal.close();
+  }
 }
 
 /**

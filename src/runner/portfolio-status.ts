@@ -8,6 +8,7 @@ import { EMBEDDED_STATUS_NOTE } from './status.js';
 import { createPortfolioRisk, type PortfolioRiskFigures } from './portfolio-risk.js';
 import { formatPnlReport, type PnlReport } from './portfolio-pnl.js';
 import { fmtAprPct, shortCostAprE18, venueRateAssets } from '../venues/venue-rates.js';
+import type { OrderRow } from '../journal/orders.js';
 
 function table(rows: ReadonlyArray<readonly string[]>): string {
   const widths = rows.reduce<number[]>((w, r) => r.map((c, i) => Math.max(w[i] ?? 0, c.length)), []);
@@ -18,7 +19,8 @@ const usd = (e8: bigint) => `$${fixedToString(e8, 8, 2)}`;
 
 /** `keeper status` of a portfolio: per asset (spot, hedge, target, band) and per venue bucket (ratio, liquidation prices). */
 export function formatPortfolioStatus(
-  p: Portfolio, s: PortfolioSnapshot, a: PortfolioAssessment, doubts: PortfolioDoubts, opts: { embedded?: boolean; risk?: PortfolioRiskFigures; pnl?: PnlReport | null } = {},
+  p: Portfolio, s: PortfolioSnapshot, a: PortfolioAssessment, doubts: PortfolioDoubts,
+  opts: { embedded?: boolean; risk?: PortfolioRiskFigures; pnl?: PnlReport | null; unsettledOrders?: Readonly<Record<string, readonly OrderRow[]>> } = {},
 ): string {
   const assetRows = [
     ['asset', 'price', 'spot', 'hedge', 'target', 'net', 'band', ''],
@@ -31,8 +33,13 @@ export function formatPortfolioStatus(
       ];
     }),
   ];
-  const instrumentRows = a.assets.flatMap((x) =>
-    x.instruments.map((i) => [i.instrument, fmtUnits(i.hedgeUnits, x.decimals, x.asset)]),
+  const instrumentRows = a.assets.flatMap((x) => [
+    ...x.instruments.map((i) => [i.instrument, fmtUnits(i.hedgeUnits, x.decimals, x.asset)]),
+    // Counted in the hedge, never traded: a position where the asset has no instrument.
+    ...Object.entries(x.untrackedHedgeUnits ?? {}).map(([venue, u]) => [`${venue}:${x.asset} (no instrument: counted, not traded)`, fmtUnits(u, x.decimals, x.asset)]),
+  ]);
+  const orderLines = Object.entries(opts.unsettledOrders ?? {}).flatMap(([venue, rows]) =>
+    rows.map((o) => `  ${venue}: order ${o.cloid} (${o.isBuy ? 'buy' : 'sell'} ${o.sz} ${o.coin} at ${o.px}) ${o.status}: the venue is asked before anything else is sent there`),
   );
   const venueRows = [
     ['venue', 'bucket', 'ratio', 'trigger / target', 'liquidation prices', ''],
@@ -83,6 +90,7 @@ export function formatPortfolioStatus(
     'venue rates (negative = the short earns)',
     table(rateRows),
     '',
+    ...(orderLines.length ? ['orders of unknown fate (journal)', ...orderLines, ''] : []),
     // Without the keeper's figures (its record), the prior's: marked as such.
     ...riskLines(opts.risk ?? createPortfolioRisk({ assets: p.assets, pools: p.pools, quote: p.quote }).figures(s, a)),
     '',

@@ -3,6 +3,7 @@ import { ExchangeClient, HttpTransport } from '@nktkas/hyperliquid';
 import { erc20Abi, type Address, type Hex } from 'viem';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { openJournal } from '../../src/journal/journal.js';
+import { formatPortfolioStatus } from '../../src/runner/portfolio-status.js';
 import { startDevnetHyperliquid, type DevnetHyperliquid } from '../../src/devnet/hyperliquid/devnet.js';
 import type { CoinConfig } from '../../src/devnet/hyperliquid/exchange.js';
 import { useDevnet, type Devnet } from '../helpers/devnet.js';
@@ -153,6 +154,10 @@ describe('the portfolio keeper on Hyperliquid', () => {
     const filled = positionUnits(h, d);
     expect(filled).toBeLessThan(0n);
     expect(orders(first.dir).map((o) => o.status)).toEqual(['unknown']);
+    // `status` names it, from the journal.
+    const [open] = orders(first.dir);
+    const text = formatPortfolioStatus(first.portfolio, r.snapshot, r.assessment, r.doubts, { unsettledOrders: { hl: [open!] } });
+    expect(text).toContain(`hl: order ${open!.cloid} (sell ${open!.sz} ETH at ${open!.px}) unknown: the venue is asked before anything else is sent there`);
     first.keeper.close();
     const exchangeRequests = h.server.requests.exchange;
 

@@ -46,11 +46,30 @@ export function createPortfolioGauges(registry: Registry, prefix: string) {
   const liqSigmas = g('venue_liquidation_distance_sigmas', 'ln(liquidation price / price) in daily sigmas of the asset, signed', ['venue', 'bucket', 'asset']);
   // A gauge, not a counter: P&L lines go down as well as up.
   const pnlTotal = g('pnl_usd_total', 'P&L since the keeper started, by line (lp_fees, lp_price_move, lp_loss_vs_holding, hedge_<venue>, funding_interest, trading_fees, gas, unexplained, total), USD', ['component']);
+  const pnl24h = g('pnl_usd_24h', 'P&L over the last 24 h of block time, by line (as pnl_usd_total), USD', ['component']);
+  // Proxy hedges (issue 12, item 2): what the correlated instruments leave of each proxied asset.
+  const proxyResidual = g('proxy_residual_var99_usd', '1-day 99% VaR of what the proxy hedge leaves of a proxied asset (normal, on the planning covariance), USD', ['asset']);
+  const proxyRatio = g('proxy_hedge_ratio', 'h*: USD of the proxy shorted per USD of the proxied asset (minimum variance)', ['asset', 'proxy']);
+  // The portfolio VaR limit (issue 12, item 3), on the ticks whose plan it drove; NaN on the others.
+  const varLimit = g('var_limit_usd', 'The configured portfolio VaR limit, USD (on ticks where the VaR exceeded it)', []);
+  const varLimitBefore = g('var_limit_var_before_usd', 'Portfolio 1-day 99% VaR that exceeded the limit, after the band trades, USD', []);
+  const varLimitAfter = g('var_limit_var_after_usd', 'Portfolio 1-day 99% VaR predicted after the VaR-limit trades, USD', []);
+  const varLimitTriggered = g('var_limit_triggered', '1 when this tick\'s plan traded to bring the portfolio VaR under its limit', []);
 
   return (result: PortfolioTickResult): void => {
     const a = result.assessment;
     netUsd.set(units(a.netUsdE8, 8));
     if (result.pnl) for (const [component, v] of pnlComponents(result.pnl.sinceStart)) pnlTotal.set({ component }, pnlUsdNumber(v));
+    if (result.pnl?.last24h) for (const [component, v] of pnlComponents(result.pnl.last24h)) pnl24h.set({ component }, pnlUsdNumber(v));
+    for (const h of result.assessment.proxies ?? []) {
+      proxyResidual.set({ asset: h.asset }, h.residualVar99Usd);
+      for (const leg of h.legs) proxyRatio.set({ asset: h.asset, proxy: leg.asset }, leg.ratio);
+    }
+    const vl = result.plan?.varLimit;
+    varLimitTriggered.set(vl ? 1 : 0);
+    varLimit.set(vl ? vl.limitUsd : Number.NaN);
+    varLimitBefore.set(vl ? vl.varBeforeUsd : Number.NaN);
+    varLimitAfter.set(vl ? vl.varAfterUsd : Number.NaN);
     for (const x of a.assets) {
       const l = { asset: x.asset };
       price.set(l, units(x.priceE8, 8));

@@ -86,8 +86,8 @@ export async function portfolioStatus(config: KeeperConfig, rt: Runtime & { port
   const risk = keeper.risk.figures(snapshot, assessPortfolio(rt.portfolio, snapshot, keeper.modelOf));
   const assessment = assessPortfolio(rt.portfolio, snapshot, keeper.modelOf, { covariance: riskCovarianceOf(risk) });
   const doubts = keeper.sanity(snapshot);
-  // Kept by a keeper running in this process (the embedded shell); a fresh `status` has none.
-  const pnl = currentPnlAttribution()?.report() ?? null;
+  // Kept by a keeper running in this process (the embedded shell), else the record a keeper left beside its price records.
+  const pnl = currentPnlAttribution()?.report() ?? keeper.pnl.report();
   return json
     ? JSON.stringify({ snapshot, assessment, doubts, risk, pnl, unsettledOrders }, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v), 2)
     : formatPortfolioStatus(rt.portfolio, snapshot, assessment, doubts, { embedded: rt.embedded, risk, pnl, unsettledOrders });

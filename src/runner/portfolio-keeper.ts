@@ -20,8 +20,9 @@ import { createKeeperShell, createShellClients } from './keeper-shell.js';
 import { createPortfolioSanity, type PortfolioDoubts } from './portfolio-sanity.js';
 import { withSettled } from './tick.js';
 import { dirname } from 'node:path';
-import { createPortfolioRisk, portfolioPriceRecords, type PortfolioRisk } from './portfolio-risk.js';
-import { createPnlAttribution, setCurrentPnlAttribution, type PnlAttribution } from './portfolio-pnl.js';
+import { createPortfolioRisk, legacyPriceRecordMigration, portfolioPriceRecords, type PortfolioRisk } from './portfolio-risk.js';
+import { createPnlStore } from './portfolio-pnl-store.js';
+import { createPnlAttribution, pnlTickOf, setCurrentPnlAttribution, type PnlAttribution } from './portfolio-pnl.js';
 import {
   hedgeNotionalUsdE8,
   portfolioTick,
@@ -87,7 +88,7 @@ export interface PortfolioKeeper {
   readonly failedTicks: number;
   /** VaR/ES, vols, correlations; loaded from its record before the first tick. */
   readonly risk: PortfolioRisk;
-  /** Where the money goes, tick to tick, since this keeper started (in memory: a restart starts over). */
+  /** Where the money goes, tick to tick: since start and the last 24 h, kept beside the price records so a restart resumes them. */
   readonly pnl: PnlAttribution;
   tickOnce(blockNumber?: bigint): Promise<PortfolioTickResult>;
   run(opts?: { maxTicks?: number }): Promise<void>;
@@ -154,12 +155,20 @@ export async function createPortfolioKeeper(opts: PortfolioKeeperOptions): Promi
   const recordDir = riskRecordDirOf(opts, journal);
   const risk = opts.risk ?? createPortfolioRisk({
     assets: portfolio.assets, pools: portfolio.pools, quote: portfolio.quote,
-    record: recordDir === null ? undefined : portfolioPriceRecords(recordDir, portfolio.assets),
+    record: recordDir === null ? undefined : portfolioPriceRecords(recordDir, portfolio.assets, opts.chainId),
+    // Records from before they were keyed by chain: adopted once if their last block is this chain's.
+    migrate: recordDir === null ? undefined : legacyPriceRecordMigration(recordDir, portfolio.assets, opts.chainId, async (o) =>
+      (await clients.publicClient.getBlock({ blockNumber: o.blockNumber })).timestamp === o.timeSec),
   });
   if (!opts.risk) await risk.load();
   const pnl = createPnlAttribution({
     portfolio,
+    logger,
+    // Beside the price records, per chain and account: a restart resumes since-start and the last 24 h.
+    store: recordDir === null ? undefined : createPnlStore({ dataDir: recordDir, chainId: opts.chainId, account, warn: (msg, fields) => logger.warn(fields, msg) }),
     gasCostWei: async (hash) => {
+      // A Hyperliquid order's outcome carries its 16-byte cloid, not a transaction: no gas.
+      if (hash.length !== 66) return 0n;
       const r = await clients.publicClient.getTransactionReceipt({ hash });
       return r.gasUsed * r.effectiveGasPrice;
     },
@@ -180,10 +189,7 @@ export async function createPortfolioKeeper(opts: PortfolioKeeperOptions): Promi
       : undefined,
     beforeSend: queue ? (s) => shell.beforeSend(s.blockNumber) : undefined,
     riskFigures: (s, a) => risk.figures(s, a),
-    attributePnl: async (s) => {
-      const interval = await pnl.observe(s);
-      return interval ? { interval, sinceStart: pnl.report().sinceStart } : null;
-    },
+    attributePnl: (s) => pnlTickOf(pnl, s),
     async execute(action, assessment, snapshot): Promise<TxOutcome[]> {
       const intent = (plannedTxs: number): number | null =>
         journal?.beginIntent({

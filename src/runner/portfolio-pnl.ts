@@ -1,9 +1,11 @@
+import type { Logger } from 'pino';
 import type { Hex } from 'viem';
 import { fixedToString } from '../core/format.js';
 import { pow10, unitsToUsdE8, usablePriceE8 } from '../core/portfolio/exposure.js';
 import type { Portfolio, PortfolioAction, PortfolioSnapshot, VenueId } from '../portfolio/model.js';
 import { accruedMarket, borrowedAssets, toAssetsDown } from '../venues/morpho-math.js';
 import type { PortfolioActionResult } from './portfolio-tick.js';
+import type { PnlStore } from './portfolio-pnl-store.js';
 
 /**
  * Where the money goes (issue 12, item 6), live: the change of the portfolio's value between two
@@ -12,7 +14,8 @@ import type { PortfolioActionResult } from './portfolio-tick.js';
  * previous tick's results. USD E8 bigint throughout; `unexplained` is what the named parts do not
  * cover (transfers we cannot see, slippage beyond the fee tier), so the parts sum to the change exactly.
  *
- * Value = wallet (assets, the native coin at the price of the asset that wraps it, quote) + LP
+ * Value = wallet (assets, the native coin at the price of the asset that wraps it when the policy's
+ * includeNative counts it, quote; otherwise the native coin is the gas tank: its gas is charged) + LP
  * principal and uncollected fees + every venue account (perp/Hyperliquid account value, Aave and
  * Morpho supplied minus borrowed). Quote moved between wallet and venue is neither P&L nor loss.
  */
@@ -65,6 +68,10 @@ export interface PnlAttributionOptions {
   record?: (interval: PnlInterval) => void;
   /** gasUsed × effectiveGasPrice of a mined transaction, wei; absent = gas is left in `unexplained`. */
   gasCostWei?: (hash: Hex) => Promise<bigint>;
+  /** Where the intervals persist across restarts (portfolio-pnl-store.ts); absent = in memory only. */
+  store?: PnlStore;
+  /** A failed write of the store is a warning, never a failed tick. */
+  logger?: Pick<Logger, 'warn'>;
 }
 
 const DAY_SEC = 86_400n;
@@ -80,6 +87,13 @@ export function addParts(a: PnlParts, b: PnlParts): PnlParts {
     lpFees: a.lpFees + b.lpFees, lpPriceMove: a.lpPriceMove + b.lpPriceMove, lpLossVsHolding: a.lpLossVsHolding + b.lpLossVsHolding, hedge,
     fundingInterest: a.fundingInterest + b.fundingInterest, tradingFees: a.tradingFees + b.tradingFees, gas: a.gas + b.gas,
     unexplained: a.unexplained + b.unexplained, total: a.total + b.total,
+  };
+}
+
+function negParts(a: PnlParts): PnlParts {
+  return {
+    lpFees: -a.lpFees, lpPriceMove: -a.lpPriceMove, lpLossVsHolding: -a.lpLossVsHolding, hedge: Object.fromEntries(Object.entries(a.hedge).map(([k, v]) => [k, -v])),
+    fundingInterest: -a.fundingInterest, tradingFees: -a.tradingFees, gas: -a.gas, unexplained: -a.unexplained, total: -a.total,
   };
 }
 
@@ -120,8 +134,9 @@ export function attributeInterval(p: Portfolio, s0: PortfolioSnapshot, s1: Portf
 
   // Wallet: only its price move is P&L; its amount changes are transfers, swaps and gas.
   const native = p.assets.find((a) => a.wrapsNative);
+  const withNative = p.policy.includeNative ? native : undefined;
   for (const id of [...p.assets.map((a) => a.id), p.quote.id]) {
-    const units = (s0.wallet.balances[id] ?? 0n) + (native?.id === id ? s0.wallet.nativeWei : 0n);
+    const units = (s0.wallet.balances[id] ?? 0n) + (withNative?.id === id ? s0.wallet.nativeWei : 0n);
     out.lpPriceMove += held({ units, ...token(id) });
   }
   if (native) out.gas = -unitsToUsdE8(gasWei, usablePriceE8(s1, native.id), native.decimals);
@@ -198,7 +213,9 @@ export function attributeInterval(p: Portfolio, s0: PortfolioSnapshot, s1: Portf
     }
     out.hedge[spec.id] = hedge;
   }
-  const total = portfolioValueE8(p, s1) - portfolioValueE8(p, s0);
+  // Without includeNative the native coin is the gas tank, not the portfolio: its value is left
+  // out (its price move would swamp everything), and the gas it paid is charged here instead.
+  const total = portfolioValueE8(p, s1) - portfolioValueE8(p, s0) + (withNative ? 0n : out.gas);
   const named = out.lpFees + out.lpPriceMove + out.lpLossVsHolding + Object.values(out.hedge).reduce((s, x) => s + x, 0n) + out.fundingInterest + out.tradingFees + out.gas;
   return { ...out, unexplained: total - named, total, fromBlock: s0.blockNumber, toBlock: s1.blockNumber, timeSec: s1.blockTimestampSec };
 }
@@ -228,7 +245,7 @@ function balanceLines(p: Portfolio, v: PortfolioSnapshot['venues'][string], s: P
 export function portfolioValueE8(p: Portfolio, s: PortfolioSnapshot): bigint {
   const price = (id: string) => (id === p.quote.id ? s.quotePriceE8 : usablePriceE8(s, id));
   const dec = (id: string) => (id === p.quote.id ? p.quote.decimals : p.assets.find((a) => a.id === id)?.decimals ?? 18);
-  const native = p.assets.find((a) => a.wrapsNative);
+  const native = p.policy.includeNative ? p.assets.find((a) => a.wrapsNative) : undefined;
   let v = 0n;
   for (const id of [...p.assets.map((a) => a.id), p.quote.id]) {
     v += unitsToUsdE8((s.wallet.balances[id] ?? 0n) + (native?.id === id ? s.wallet.nativeWei : 0n), price(id), dec(id));
@@ -251,17 +268,70 @@ export function portfolioValueE8(p: Portfolio, s: PortfolioSnapshot): bigint {
 export function createPnlAttribution(opts: PnlAttributionOptions): PnlAttribution {
   let last: PortfolioSnapshot | null = null;
   let pending: readonly PortfolioActionResult[] = [];
-  let sinceStart = zeroParts();
-  let intervals: PnlInterval[] = [];
+  /** Intervals older than the 24 h window, summed (and, on file, the `base` line). */
+  let base = zeroParts();
+  let window: PnlInterval[] = [];
+  /** Σ window, kept running: a day of one-second blocks is 86,400 intervals, too many to re-add each tick. */
+  let windowSum = zeroParts();
   let count = 0;
   let startBlock: bigint | null = null;
+  /** Block time of the newest interval known (a reloaded one until the first new snapshot). */
+  let newestSec: bigint | null = null;
+  /** Lines in the store's file: compacted when it holds far more than the window. */
+  let onFile = 0;
+  const store = opts.store;
+
+  /** Intervals come in block-time order: the old ones are at the front. */
+  const evict = (nowSec: bigint) => {
+    let n = 0;
+    while (n < window.length && window[n]!.timeSec <= nowSec - DAY_SEC) {
+      base = addParts(base, window[n]!);
+      windowSum = addParts(windowSum, negParts(window[n]!));
+      n++;
+    }
+    if (n > 0) window = window.slice(n);
+  };
+  const guarded = (what: string, f: () => void) => {
+    try {
+      f();
+    } catch (err) {
+      opts.logger?.warn({ event: 'pnl.record_failed', err, file: store?.path }, `P&L record ${store?.path}: ${what} failed: ${(err as Error).message}`);
+    }
+  };
+  const compact = () => guarded('compaction', () => {
+    store!.compact({ sinceStart: base, intervals: count - window.length, startBlock }, window);
+    onFile = window.length + 1;
+  });
+
+  if (store) {
+    const h = store.load();
+    if (h.base) {
+      base = h.base.sinceStart;
+      count = h.base.intervals;
+      startBlock = h.base.startBlock;
+    }
+    for (const x of h.intervals) {
+      window.push(x);
+      windowSum = addParts(windowSum, x);
+      count += 1;
+      startBlock ??= x.fromBlock;
+      if (newestSec === null || x.timeSec > newestSec) newestSec = x.timeSec;
+    }
+    onFile = h.intervals.length + (h.base ? 1 : 0);
+    if (newestSec !== null) evict(newestSec);
+    // Start from a file of one day: what left the window is folded into the base line.
+    if (h.intervals.length > window.length) compact();
+  }
+
   return {
     async observe(snapshot) {
       const prev = last;
       last = snapshot;
       if (prev === null) {
-        startBlock = snapshot.blockNumber;
+        startBlock ??= snapshot.blockNumber;
         pending = [];
+        evict(snapshot.blockTimestampSec); // after a restart: what the downtime pushed out of the last 24 h
+        if (store && onFile > 2 * window.length + 100) compact();
         return null;
       }
       let gasWei = 0n;
@@ -270,9 +340,18 @@ export function createPnlAttribution(opts: PnlAttributionOptions): PnlAttributio
       }
       const interval = attributeInterval(opts.portfolio, prev, snapshot, pending, gasWei);
       pending = [];
-      sinceStart = addParts(sinceStart, interval);
       count += 1;
-      intervals = [...intervals.filter((x) => x.timeSec > snapshot.blockTimestampSec - DAY_SEC), interval];
+      newestSec = snapshot.blockTimestampSec;
+      window.push(interval);
+      windowSum = addParts(windowSum, interval);
+      evict(snapshot.blockTimestampSec);
+      if (store) {
+        guarded('append', () => {
+          store.append(interval);
+          onFile += 1;
+        });
+        if (onFile > 2 * window.length + 100) compact();
+      }
       opts.record?.(interval);
       return interval;
     },
@@ -280,9 +359,8 @@ export function createPnlAttribution(opts: PnlAttributionOptions): PnlAttributio
       pending = results;
     },
     report() {
-      const now = last?.blockTimestampSec ?? 0n;
-      const last24h = intervals.filter((x) => x.timeSec > now - DAY_SEC).reduce<PnlParts>((s, x) => addParts(s, x), zeroParts());
-      return { sinceStart, last24h, intervals: count, startBlock };
+      // The window was last evicted at the newest interval's block time: it is the last 24 h.
+      return { sinceStart: addParts(base, windowSum), last24h: windowSum, intervals: count, startBlock };
     },
   };
 }
@@ -327,4 +405,14 @@ export const pnlUsdNumber = (e8: bigint): number => Number(e8) / 1e8;
 export interface PnlTick {
   interval: PnlInterval;
   sinceStart: PnlParts;
+  /** The last 24 h (block time), for the metrics; absent when the caller did not ask. */
+  last24h?: PnlParts;
+}
+
+/** The tick's P&L from an attribution: its interval and both totals (null at the first snapshot). */
+export async function pnlTickOf(pnl: PnlAttribution, snapshot: PortfolioSnapshot): Promise<PnlTick | null> {
+  const interval = await pnl.observe(snapshot);
+  if (!interval) return null;
+  const r = pnl.report();
+  return { interval, sinceStart: r.sinceStart, last24h: r.last24h };
 }

@@ -1,4 +1,5 @@
-import { createPriceRecord, type PriceRecord } from '../backtest/price-record.js';
+import { existsSync, renameSync } from 'node:fs';
+import { createPriceRecord, type PriceObservation, type PriceRecord } from '../backtest/price-record.js';
 import type { PortfolioAssessment } from '../core/portfolio/assess.js';
 import { lpGammaMatrixUsd } from '../core/risk/portfolio-gamma.js';
 import {
@@ -48,6 +49,8 @@ export interface PortfolioRiskOptions {
   seedBars?: number;
   /** One price record per asset (portfolioPriceRecords): kept readings are appended, and replayed by load(). */
   record?: Readonly<Record<AssetId, PriceRecord>>;
+  /** Run by load() before it reads the record (legacyPriceRecordMigration). */
+  migrate?: () => Promise<unknown>;
 }
 
 export interface LiquidationDistance {
@@ -91,9 +94,42 @@ export interface PortfolioRisk {
   figures(snapshot: PortfolioSnapshot, assessment: PortfolioAssessment): PortfolioRiskFigures;
 }
 
-/** One record file per asset, `portfolio-prices-<asset>.jsonl` (price-record.ts); `timeSec` is the block time of the reading. */
-export function portfolioPriceRecords(dataDir: string, assets: readonly { id: AssetId }[]): Record<AssetId, PriceRecord> {
-  return Object.fromEntries(assets.map((a) => [a.id, createPriceRecord({ dataDir, fileName: `portfolio-prices-${a.id.replace(/[^A-Za-z0-9_.-]/g, '_')}.jsonl` })]));
+const safeId = (id: AssetId) => id.replace(/[^A-Za-z0-9_.-]/g, '_');
+
+/**
+ * One record file per asset and chain, `portfolio-prices-<chainId>-<asset>.jsonl` (price-record.ts):
+ * a keeper pointed at another chain starts its own. `timeSec` is the block time of the reading.
+ * Without a chain id, the pre-chain name `portfolio-prices-<asset>.jsonl` (legacyPriceRecordMigration reads it once).
+ */
+export function portfolioPriceRecords(dataDir: string, assets: readonly { id: AssetId }[], chainId?: number): Record<AssetId, PriceRecord> {
+  const name = (id: AssetId) => (chainId === undefined ? `portfolio-prices-${safeId(id)}.jsonl` : `portfolio-prices-${chainId}-${safeId(id)}.jsonl`);
+  return Object.fromEntries(assets.map((a) => [a.id, createPriceRecord({ dataDir, fileName: name(a.id) })]));
+}
+
+/**
+ * The migration from the pre-chain record names: an asset whose chain-keyed record does not exist
+ * yet adopts its old `portfolio-prices-<asset>.jsonl` (renamed, so it is read once) when the old
+ * file's last reading is of this chain: `sameChain` finds that block with that timestamp here. A
+ * file from another chain (or a pruned block) is left where it is, unread.
+ */
+export function legacyPriceRecordMigration(
+  dataDir: string, assets: readonly { id: AssetId }[], chainId: number, sameChain: (o: PriceObservation) => Promise<boolean>,
+): () => Promise<AssetId[]> {
+  return async () => {
+    const adopted: AssetId[] = [];
+    const old = portfolioPriceRecords(dataDir, assets);
+    const now = portfolioPriceRecords(dataDir, assets, chainId);
+    for (const a of assets) {
+      const from = old[a.id]!;
+      const to = now[a.id]!;
+      if (existsSync(to.path) || !existsSync(from.path)) continue;
+      const lastObs = (await from.read()).observations.at(-1);
+      if (!lastObs || !(await sameChain(lastObs).catch(() => false))) continue;
+      renameSync(from.path, to.path);
+      adopted.push(a.id);
+    }
+    return adopted;
+  };
 }
 
 interface Cached {
@@ -176,6 +212,7 @@ export function createPortfolioRisk(opts: PortfolioRiskOptions): PortfolioRisk {
   return {
     async load() {
       if (!opts.record) return;
+      await opts.migrate?.();
       const readings: Array<{ timeSec: number; i: number; priceE8: bigint }> = [];
       for (const [i, id] of ids.entries()) {
         const rec = opts.record[id];

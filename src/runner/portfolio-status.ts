@@ -60,7 +60,12 @@ export function formatPortfolioStatus(
     ['venue', 'market', 'short cost (APR)'],
     ...p.venues.flatMap((spec) => {
       const account = a.venues.find((v) => v.venue === spec.id)?.account ?? null;
-      return venueRateAssets(spec).map((asset) => [spec.id, asset, account === null ? 'not read' : fmtAprPct(shortCostAprE18(spec, account, asset))]);
+      try {
+        return venueRateAssets(spec).map((asset) => [spec.id, asset, account === null ? 'not read' : fmtAprPct(shortCostAprE18(spec, account, asset))]);
+      } catch (e) {
+        // The rates inform; a venue whose rate cannot be shown does not take the status down.
+        return [[spec.id, '-', `unknown (${(e as Error).message})`]];
+      }
     }),
   ];
   const wallet = [...p.assets.map((x) => fmtUnits(s.wallet.balances[x.id] ?? 0n, x.decimals, x.id)), fmtUnits(s.wallet.balances[p.quote.id] ?? 0n, p.quote.decimals, p.quote.id)];

@@ -33,7 +33,7 @@ describe('portfolio risk on the devnet demo portfolio', () => {
     const gamma = lpGammaMatrixUsd(portfolio.assets, portfolio.pools, portfolio.quote, r.snapshot.lps, r.assessment.prices.pricesE8, r.assessment.prices.quotePriceE8);
     expect(gamma).not.toBeNull(); // the demo's LPs are in range: short gamma
     expect(gamma![0]![0]).toBeLessThan(0);
-    const expected = deltaGammaNormalVar(delta, gamma, uniformCovariance([DAILY_PRIOR_VOL, DAILY_PRIOR_VOL], 0.7), 0.99, normalScenarios(2));
+    const expected = deltaGammaNormalVar(delta, gamma, uniformCovariance(portfolio.assets.map(() => DAILY_PRIOR_VOL), 0.7), 0.99, normalScenarios(portfolio.assets.length));
     expect(risk.varModel).toBe('prior-normal');
     expect(risk.var99Usd).toBeCloseTo(expected.varUsd, 8); // prior per hour × 24 vs per day: rounding only
     expect(risk.es99Usd).toBeCloseTo(expected.esUsd, 8);
@@ -42,7 +42,7 @@ describe('portfolio risk on the devnet demo portfolio', () => {
     const tick = lines().find((l) => l['event'] === 'tick')!;
     expect(tick['var99Usd']).toBe(Math.round(risk.var99Usd * 100) / 100);
     expect(tick['es99Usd']).toBe(Math.round(risk.es99Usd * 100) / 100);
-    expect(tick['volAnnualPct']).toEqual({ ETH: 80, BTC: 80 });
+    expect(tick['volAnnualPct']).toEqual({ ETH: 80, BTC: 80, SOL: 80 });
     expect(tick['varModel']).toBe('prior-normal');
     expect(tick['riskBasis']).toBe('prior');
 
@@ -75,10 +75,10 @@ describe('portfolio risk on the devnet demo portfolio', () => {
     expect(m.get(seriesKey('keeper_asset_correlation', { asset: 'BTC', other: 'BTC' }))).toBe(1);
     expect(m.get(seriesKey('keeper_venue_liquidation_distance_sigmas', { venue: 'perp', bucket: perpEth.bucket, asset: 'ETH' }))).toBe(perpEth.sigmas);
 
-    // The readings were kept beside the journal, one record per asset, for the next start.
+    // The readings were kept beside the journal, one record per chain and asset, for the next start.
     const dir = dirname(config.safety.journalPath);
-    const files = portfolio.assets.map((a) => join(dir, `portfolio-prices-${a.id}.jsonl`));
-    await expect.poll(() => files.map((f) => existsSync(f) && readFileSync(f, 'utf8').includes(`"blockNumber":"${r.snapshot.blockNumber}"`)), { timeout: 10_000 }).toEqual([true, true]);
+    const files = portfolio.assets.map((a) => join(dir, `portfolio-prices-31337-${a.id}.jsonl`));
+    await expect.poll(() => files.map((f) => existsSync(f) && readFileSync(f, 'utf8').includes(`"blockNumber":"${r.snapshot.blockNumber}"`)), { timeout: 10_000 }).toEqual(portfolio.assets.map(() => true));
   });
 
   it('a price move changes the assessed deltas, and the VaR with them, on the next tick', async () => {

@@ -25,7 +25,8 @@ const portfolio = {
   pools: [{ id: 'weth-usdc', address: addr(4), token0: 'ETH', token1: 'USDC', fee: 500 }],
   venues: [{ kind: 'perp', id: 'perp', exchange: addr(5), markets: { ETH: 1n }, collateral: { triggerE18: 0n, targetE18: 0n, maxTopUpUnits: 0n, maxTopUpPerDayUnits: 0n } }],
   instruments: [],
-  policy: { assets: {}, cooldownSec: 0, maxSlippageBps: 50, includeNative: false },
+  // The wallet's native ETH is part of this portfolio (its own test below leaves it out).
+  policy: { assets: {}, cooldownSec: 0, maxSlippageBps: 50, includeNative: true },
 } as unknown as Portfolio;
 
 function market(o: Partial<PerpMarketAccount>): PerpMarketAccount {
@@ -103,6 +104,18 @@ describe('attributeInterval: each line known exactly', () => {
     expect(x.total).toBe(1_653_40000000n);
     expect(x.unexplained).toBe(0n);
     expect(sumParts(x)).toBe(x.total);
+  });
+
+  it('without includeNative the native coin is the gas tank: its price move is not P&L, its gas is charged, the parts still sum', () => {
+    const gasTank = { ...portfolio, policy: { ...portfolio.policy, includeNative: false } } as Portfolio;
+    const y = attributeInterval(gasTank, s0, s1, [topUp], 10n ** 14n);
+    const withIt = attributeInterval(portfolio, s0, s1, [topUp], 10n ** 14n);
+    // 1 ETH of native held from $2,500 to $3,600: $1,100 less price move; the same gas line.
+    expect(withIt.lpPriceMove - y.lpPriceMove).toBe(1_100n * E8);
+    expect(y.gas).toBe(withIt.gas);
+    expect(y.gas).toBeLessThan(0n);
+    expect(y.total).toBe(portfolioValueE8(gasTank, s1) - portfolioValueE8(gasTank, s0) + y.gas);
+    expect(sumParts(y)).toBe(y.total);
   });
 
   it('without the gas cost, the gas is unexplained (still summing exactly)', () => {

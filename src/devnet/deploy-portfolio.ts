@@ -3,6 +3,8 @@
  * `deployDevnet` did before it grew (so every earlier address, nonce and balance is unchanged):
  * WBTC (8 decimals) and a BTC/USD feed, WBTC/USDC and WETH/WBTC pools, a BTC-USD perp market, a
  * WBTC reserve on the existing Aave market, and the `portfolioDemo` account hedged on both venues.
+ * Then, last of all the devnet deploys (`deployProxyAsset`), a third asset with no hedge instrument:
+ * SOL (9 decimals), its feed and a SOL/USDC pool, held by the demo and hedged by proxy through ETH.
  */
 import { erc20Abi, getAddress, parseEther, type Address, type Hex } from 'viem';
 import { mockUsdcAbi, perpExchangeAbi, priceFeedAbi, priceFeedBytecode } from '../../contracts-abi/index.js';
@@ -246,4 +248,65 @@ export async function deployPortfolio(
     aaveWbtc,
     portfolio: { account: c.demo.walletClient.account.address, lpTokenIds },
   };
+}
+
+/**
+ * The devnet's third asset, hedged by proxy (issue 12, item 2): SOL-like, 9 decimals, its own feed
+ * and a SOL/USDC pool, but no perp market and no Aave reserve, so keeper.yaml hedges it through
+ * ETH. Deployed after everything else on the devnet (earlier addresses and nonces stay put).
+ */
+export const DEVNET_SOL_PRICE_E8 = 150n * E8;
+export const SOL_DECIMALS = 9;
+export const DEVNET_SOL_USDC_FEE = 3000;
+/** The demo's SOL ($15,000 at deploy), in its wallet. */
+export const DEMO_SOL_UNITS = 100n * 10n ** BigInt(SOL_DECIMALS);
+/**
+ * h* of one proxy under the risk engine's prior (equal vols, correlation 0.7): what a fresh keeper
+ * hedges SOL with, so the demo opens with that much more ETH short and its first tick is quiet.
+ */
+export const PRIOR_PROXY_RATIO_PCT = 70n;
+
+export interface ProxyAssetDeployment {
+  sol: Address;
+  solUsdFeed: Address;
+  pool: PoolRef;
+}
+
+/** SOL priced in USDC (the sol-usdc pool). */
+export function solUsdcPair(a: { sol: Address; usdc: Address }): TokenPair {
+  return { base: a.sol, quote: a.usdc, baseDecimals: SOL_DECIMALS, quoteDecimals: 6 };
+}
+
+export async function deployProxyAsset(
+  c: { deployer: Clients; demo: Clients },
+  b: Pick<PortfolioBase, 'usdc' | 'perp' | 'perpMarketId' | 'ethPriceE8' | 'uniswap'>,
+): Promise<ProxyAssetDeployment> {
+  const { deployer, demo } = c;
+  const me = deployer.walletClient.account.address;
+  const token = loadAaveArtifact('MintableERC20');
+  const sol = await deployContract(deployer, 'SOL', token.abi, token.bytecode, ['Wrapped SOL (devnet)', 'SOL', SOL_DECIMALS]);
+  const solUsdFeed = await deployContract(deployer, 'SOL/USD feed', priceFeedAbi, priceFeedBytecode, [8, 'SOL / USD', DEVNET_SOL_PRICE_E8, me]);
+  // A full-range pool, 5M USD a side: the market maker arbitrages it to the feed as it does BTC's.
+  const usdSide = 5_000_000n;
+  const solSeed = unitsForUsd(usdSide, DEVNET_SOL_PRICE_E8, SOL_DECIMALS);
+  const { pool } = await createAndSeedPairPool(deployer, {
+    uniswap: b.uniswap, pair: solUsdcPair({ sol, usdc: b.usdc }), fee: DEVNET_SOL_USDC_FEE, priceE8: DEVNET_SOL_PRICE_E8,
+    amountBase: solSeed, amountQuote: usdSide * 10n ** 6n,
+    fund: async () => {
+      await send(deployer, 'USDC mint', { address: b.usdc, abi: mockUsdcAbi, functionName: 'mint', args: [me, usdSide * 10n ** 6n] });
+      await send(deployer, 'SOL mint', { address: sol, abi: devnetTokenAbi, functionName: 'mint', args: [me, solSeed] });
+    },
+  });
+
+  // The demo holds SOL (anyone may mint the devnet token) and shorts its prior proxy hedge on ETH's perp, margined as its first short.
+  const demoAddress = demo.walletClient.account.address;
+  await send(demo, 'SOL mint', { address: sol, abi: devnetTokenAbi, functionName: 'mint', args: [demoAddress, DEMO_SOL_UNITS] });
+  const solUsdE8 = (DEMO_SOL_UNITS * DEVNET_SOL_PRICE_E8) / 10n ** BigInt(SOL_DECIMALS);
+  const shortWei = (solUsdE8 * PRIOR_PROXY_RATIO_PCT * 10n ** 18n) / (100n * b.ethPriceE8);
+  const marginUnits = (((shortWei * b.ethPriceE8) / 10n ** 20n) * PORTFOLIO.perpMarginPct) / 100n;
+  await send(deployer, 'portfolio USDC mint', { address: b.usdc, abi: mockUsdcAbi, functionName: 'mint', args: [demoAddress, marginUnits] });
+  await send(demo, 'approve', { address: b.usdc, abi: erc20Abi, functionName: 'approve', args: [b.perp, marginUnits] });
+  await send(demo, 'perp deposit', { address: b.perp, abi: perpExchangeAbi, functionName: 'deposit', args: [b.perpMarketId, marginUnits] });
+  await send(demo, 'perp short (SOL by proxy)', { address: b.perp, abi: perpExchangeAbi, functionName: 'trade', args: [b.perpMarketId, -shortWei, (b.ethPriceE8 * 99n) / 100n] });
+  return { sol, solUsdFeed, pool: { address: pool, fee: DEVNET_SOL_USDC_FEE } };
 }

@@ -8,7 +8,7 @@ import { devnetAccount, type DevnetRole } from './accounts.js';
 import { deployAaveV3, seedAaveLiquidity, type AaveAddresses } from './aave.js';
 import { aavePoolAbi } from './aave-artifacts.js';
 import { deployCoreContracts } from './deploy-core.js';
-import { deployPortfolio, type PoolRef } from './deploy-portfolio.js';
+import { deployPortfolio, deployProxyAsset, type PoolRef } from './deploy-portfolio.js';
 import { deployMorpho, type MorphoDevnetDeployment } from './deploy-morpho.js';
 import { deployV4, type V4DevnetDeployment } from './deploy-v4.js';
 import {
@@ -47,7 +47,10 @@ export interface DevnetAddresses {
   /** The BTC-USD market on `perp` (decimal string). */
   perpBtcMarketId: string;
   /** Every pool, by pair; `wethUsdc` is `uniswap.pool`. */
-  pools: { wethUsdc: PoolRef; wbtcUsdc: PoolRef; wethWbtc: PoolRef };
+  pools: { wethUsdc: PoolRef; wbtcUsdc: PoolRef; wethWbtc: PoolRef; solUsdc?: PoolRef };
+  /** SOL, 9 decimals, hedged by proxy in the demo portfolio (no perp market, no Aave reserve); absent in dumps from before it. */
+  sol?: Address;
+  solUsdFeed?: Address;
   /** Uniswap v4 (PoolManager, PositionManager, StateView, Permit2), a WETH/USDC pool and the v4Demo's position. */
   v4: V4DevnetDeployment;
   /** Morpho Blue (real bytecode), its IRM and oracle, and the WETH-loan / USDC-collateral market with a lender. */
@@ -240,6 +243,12 @@ export async function deployDevnet(rpcUrl: string): Promise<DevnetAddresses> {
   // Morpho Blue after all of the above, for the same reason.
   const morpho = await deployMorpho(deployer, { weth: core.weth, usdc: core.usdc, ethUsdFeed: core.ethUsdFeed, usdcUsdFeed: core.usdcUsdFeed });
 
+  // The proxy-hedged third asset after all of the above, for the same reason.
+  const proxyAsset = await deployProxyAsset(
+    { deployer, demo: clientsFor(rpcUrl, 'portfolioDemo') },
+    { usdc: core.usdc, perp: core.perp, perpMarketId: core.perpMarketId, ethPriceE8: DEVNET_ETH_PRICE_E8, uniswap: { ...uni, pool, fee: DEVNET_POOL_FEE } },
+  );
+
   const roles = ['deployer', 'perpDemo', 'marketMaker', 'liquidator', 'aaveDemo', 'portfolioDemo', 'v4Demo'] as const;
   return {
     chainId: 31337,
@@ -265,7 +274,9 @@ export async function deployDevnet(rpcUrl: string): Promise<DevnetAddresses> {
     wbtc: portfolio.wbtc,
     btcUsdFeed: portfolio.btcUsdFeed,
     perpBtcMarketId: portfolio.perpBtcMarketId.toString(),
-    pools: portfolio.pools,
+    pools: { ...portfolio.pools, solUsdc: proxyAsset.pool },
+    sol: proxyAsset.sol,
+    solUsdFeed: proxyAsset.solUsdFeed,
     v4,
     morpho,
   };
@@ -274,10 +285,10 @@ export async function deployDevnet(rpcUrl: string): Promise<DevnetAddresses> {
 /** Re-stamp the feeds at their current answers, so a dump loaded later is not stale. */
 export async function refreshFeeds(
   rpcUrl: string,
-  a: Pick<DevnetAddresses, 'ethUsdFeed' | 'usdcUsdFeed'> & Partial<Pick<DevnetAddresses, 'btcUsdFeed'>>,
+  a: Pick<DevnetAddresses, 'ethUsdFeed' | 'usdcUsdFeed'> & Partial<Pick<DevnetAddresses, 'btcUsdFeed' | 'solUsdFeed'>>,
 ): Promise<void> {
   const deployer = clientsFor(rpcUrl, 'deployer');
-  for (const feed of [a.ethUsdFeed, a.usdcUsdFeed, ...(a.btcUsdFeed ? [a.btcUsdFeed] : [])]) {
+  for (const feed of [a.ethUsdFeed, a.usdcUsdFeed, ...(a.btcUsdFeed ? [a.btcUsdFeed] : []), ...(a.solUsdFeed ? [a.solUsdFeed] : [])]) {
     const answer = await deployer.publicClient.readContract({ address: feed, abi: priceFeedAbi, functionName: 'latestAnswer' });
     await confirm(deployer, deployer.walletClient.writeContract({ address: feed, abi: priceFeedAbi, functionName: 'setPrice', args: [answer] }), 'feed refresh');
   }

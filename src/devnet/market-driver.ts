@@ -12,10 +12,11 @@ import type { Logger } from '../monitor/logger.js';
 import { priceE8FromSqrtPriceX96 } from '../spot/uniswap-math.js';
 import { devnetAccount } from './accounts.js';
 import type { DevnetAddresses } from './deploy.js';
-import { scriptedPath, type PricePath } from './price-path.js';
+import { followerPriceE8, scriptedPath, type FollowerOptions, type PricePath } from './price-path.js';
+import { createRng } from '../core/risk/random.js';
 import { arbitragePoolToPrice, devnetTokenAbi, poolTokens, readPoolState, type ArbitrageResult } from './uniswap.js';
 import { arbitragePairToPrice, pairPriceE8, type TokenPair } from './uniswap.js';
-import { btcInEthE8, wbtcUsdcPair, wbtcWethPair } from './deploy-portfolio.js';
+import { btcInEthE8, solUsdcPair, wbtcUsdcPair, wbtcWethPair } from './deploy-portfolio.js';
 import { confirm } from './confirm.js';
 
 export interface MarketStep {
@@ -35,6 +36,9 @@ export interface MarketStep {
   btcPoolPriceE8?: bigint;
   /** With a `btcPath`: the worse of the WBTC/USDC and WETH/WBTC arbitrages (`off` without arbitrage). */
   btcArbitrage?: ArbitrageResult['status'] | 'off';
+  /** With a `btcPath` on a devnet with SOL: what the SOL/USD feed now answers (it follows ETH). */
+  solPriceE8?: bigint;
+  solArbitrage?: ArbitrageResult['status'] | 'off';
 }
 
 export interface MarketDriverOptions {
@@ -53,6 +57,12 @@ export interface MarketDriverOptions {
    * WETH/WBTC pool to BTC/ETH. Omitted: ETH only, exactly as before the devnet had BTC.
    */
   btcPath?: PricePath;
+  /**
+   * With a `btcPath` on a devnet with SOL (the proxy-hedged third asset): each step also moves SOL
+   * by beta × ETH's log move plus its own seeded noise (followerPriceE8), its feed and its pool.
+   * Default { beta: 0.9, noise: 0.3, seed: 7 }; false leaves SOL alone.
+   */
+  solFollowsEth?: (FollowerOptions & { seed: number }) | false;
 }
 
 export interface MarketDriver {
@@ -82,6 +92,9 @@ const INVENTORY = {
 const MAX_ARBITRAGE_ATTEMPTS = 3;
 /** WBTC on hand for the BTC pools (20M USD a side WBTC/USDC: -30% costs about 65 WBTC). */
 const WBTC_INVENTORY = { floorUnits: 100n * 10n ** 8n, targetUnits: 400n * 10n ** 8n } as const;
+/** SOL on hand for the SOL/USDC pool (5M USD a side: -30% costs about 6,000 SOL). */
+const SOL_INVENTORY = { floorUnits: 20_000n * 10n ** 9n, targetUnits: 100_000n * 10n ** 9n } as const;
+const SOL_FOLLOWS_ETH = { beta: 0.9, noise: 0.3, seed: 7 } as const;
 
 
 /**
@@ -143,6 +156,12 @@ function createInventory(rpcUrl: string, a: DevnetAddresses, owner: Clients, own
       await this.refillToken(a.wbtc);
       return true;
     },
+    /** SOL steps only: refill SOL below its floor (anyone may mint the devnet SOL). */
+    async ensureSolFloor(): Promise<boolean> {
+      if (!a.sol || (await balanceOf(a.sol)) >= SOL_INVENTORY.floorUnits) return false;
+      await this.refillToken(a.sol);
+      return true;
+    },
     /** A BTC pool's swap ran dry: add a full target of whichever token it was selling. */
     async refillToken(token: Address): Promise<void> {
       const is = (t: Address | undefined) => t !== undefined && t.toLowerCase() === token.toLowerCase();
@@ -151,6 +170,9 @@ function createInventory(rpcUrl: string, a: DevnetAddresses, owner: Clients, own
       else if (is(a.wbtc)) {
         const args = [makerAddress, WBTC_INVENTORY.targetUnits] as const;
         await confirm(maker, maker.walletClient.writeContract({ address: token, abi: devnetTokenAbi, functionName: 'mint', args }), 'WBTC mint');
+      } else if (is(a.sol)) {
+        const args = [makerAddress, SOL_INVENTORY.targetUnits] as const;
+        await confirm(maker, maker.walletClient.writeContract({ address: token, abi: devnetTokenAbi, functionName: 'mint', args }), 'SOL mint');
       } else throw new Error(`market driver: no inventory for token ${token}`);
       logger?.info({ event: 'market.inventory_refilled', token }, 'market.inventory_refilled');
     },
@@ -177,6 +199,7 @@ export function createMarketDriver(opts: MarketDriverOptions): MarketDriver {
   // One price of lookahead, so `done` is known before a step is attempted.
   let upcoming = opts.path.next();
   const btc = opts.btcPath ? createBtcLeg(opts.btcPath) : undefined;
+  const sol = btc && opts.solFollowsEth !== false ? createSolLeg(opts.solFollowsEth ?? SOL_FOLLOWS_ETH) : undefined;
   let steps = 0;
   const serialSteps = createSerialQueue();
 
@@ -247,6 +270,39 @@ export function createMarketDriver(opts: MarketDriverOptions): MarketDriver {
     };
   }
 
+  /** SOL follows ETH (the devnet's proxy-hedged asset): its feed and the SOL/USDC pool; undefined on a devnet without SOL. */
+  function createSolLeg(o: FollowerOptions & { seed: number }) {
+    const { sol: token, solUsdFeed: feed } = a;
+    const poolRef = a.pools?.solUsdc;
+    if (!token || !feed || !poolRef) return undefined;
+    const rng = createRng(o.seed);
+    const pair = solUsdcPair({ sol: token, usdc: a.usdc });
+    const read = (address: Address) => owner.publicClient.readContract({ address, abi: priceFeedAbi, functionName: 'latestAnswer' });
+    /** The last prices this driver set (read from the feeds at the first step). */
+    let last: { eth: bigint; sol: bigint } | null = null;
+    return {
+      /** SOL's price for ETH moving to `ethE8`. */
+      async next(ethE8: bigint): Promise<bigint> {
+        last ??= { eth: await read(a.ethUsdFeed), sol: await read(feed) };
+        const solE8 = followerPriceE8(last.sol, last.eth, ethE8, o, rng.normal());
+        last = { eth: ethE8, sol: solE8 };
+        return solE8;
+      },
+      async setFeed(priceE8: bigint): Promise<void> {
+        await confirm(owner, ownerSend(() => owner.walletClient.writeContract({ address: feed, abi: priceFeedAbi, functionName: 'setPrice', args: [priceE8] })), 'SOL feed setPrice');
+      },
+      async movePool(priceE8: bigint): Promise<{ status: ArbitrageResult['status']; toppedUp: boolean }> {
+        let toppedUp = await inventory.ensureSolFloor();
+        for (let attempt = 1; ; attempt++) {
+          const r = await arbitragePairToPrice(maker, { pool: poolRef.address, swapRouter: a.uniswap.swapRouter, pair, targetPriceE8: priceE8 });
+          if (r.status === 'at-target' || attempt >= MAX_ARBITRAGE_ATTEMPTS) return { status: r.status, toppedUp };
+          await inventory.refillToken(priceE8 < r.priceAfterE8 ? pair.base : pair.quote);
+          toppedUp = true;
+        }
+      },
+    };
+  }
+
   async function stepNow(): Promise<MarketStep> {
     if (upcoming.done) throw new Error('market driver: the price path has ended');
     const priceE8 = upcoming.value;
@@ -272,26 +328,30 @@ export function createMarketDriver(opts: MarketDriverOptions): MarketDriver {
   /** `stepNow` with BTC: both feeds (deployer) alongside the three pools in turn (market maker). */
   async function stepWithBtc(leg: NonNullable<typeof btc>, priceE8: bigint): Promise<MarketStep> {
     const btcE8 = leg.take();
+    const solE8 = sol ? await sol.next(priceE8) : undefined;
     const t0 = performance.now();
     const off = (poolPriceE8: bigint) => ({ status: 'off' as const, toppedUp: false, poolPriceE8 });
     const pools = async () => {
       const eth = opts.arbitrage ? await movePool(priceE8) : off(await readPoolPriceE8());
       const btcPool = opts.arbitrage ? await leg.movePools(btcE8, priceE8) : off(await leg.readPoolPrice());
-      return { eth, btcPool };
+      const solPool = sol && solE8 !== undefined ? (opts.arbitrage ? await sol.movePool(solE8) : { status: 'off' as const, toppedUp: false }) : undefined;
+      return { eth, btcPool, solPool };
     };
-    const settled = await Promise.allSettled([setFeed(priceE8), leg.setFeed(btcE8), pools()]);
+    const feeds = [setFeed(priceE8), leg.setFeed(btcE8), ...(sol && solE8 !== undefined ? [sol.setFeed(solE8)] : [])];
+    const settled = await Promise.allSettled([pools(), ...feeds]);
     for (const r of settled) if (r.status === 'rejected') throw r.reason;
-    const { eth, btcPool } = (settled[2] as PromiseFulfilledResult<Awaited<ReturnType<typeof pools>>>).value;
+    const { eth, btcPool, solPool } = (settled[0] as PromiseFulfilledResult<Awaited<ReturnType<typeof pools>>>).value;
     steps++;
     const result: MarketStep = {
       step: steps,
       priceE8,
       poolPriceE8: eth.poolPriceE8,
       arbitrage: eth.status,
-      toppedUp: eth.toppedUp || btcPool.toppedUp,
+      toppedUp: eth.toppedUp || btcPool.toppedUp || solPool?.toppedUp === true,
       btcPriceE8: btcE8,
       btcPoolPriceE8: btcPool.poolPriceE8,
       btcArbitrage: btcPool.status,
+      ...(solE8 !== undefined && solPool ? { solPriceE8: solE8, solArbitrage: solPool.status } : {}),
     };
     opts.logger?.[opts.stepLogLevel ?? 'debug']({ event: 'market.step', ...result, ms: Math.round(performance.now() - t0) }, 'market.step');
     return result;

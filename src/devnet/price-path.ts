@@ -239,3 +239,23 @@ function* correlatedSteps(o: CorrelatedGbmOptions): Generator<readonly [bigint, 
     yield [toPriceE8(Math.exp(eth.log)), toPriceE8(Math.exp(btc.log))] as const;
   }
 }
+
+/** How the devnet's proxy-hedged SOL follows ETH: `beta` × ETH's log move, plus its own noise. */
+export interface FollowerOptions {
+  /** Share of the leader's log return (the market driver's SOL: 0.9). */
+  beta: number;
+  /** Standard deviation of the follower's own move, as a fraction of the leader's absolute log return (0.3: ρ ≈ 0.95). */
+  noise: number;
+}
+
+/**
+ * The follower's next price when the leader moves from `leaderFromE8` to `leaderToE8`:
+ * prev × exp(beta r + noise |r| z), r = ln(to / from), z a standard normal draw. Correlated with
+ * the leader but not equal to it, and still when the leader is still (a test moving BTC alone
+ * leaves SOL where it is).
+ */
+export function followerPriceE8(prevE8: bigint, leaderFromE8: bigint, leaderToE8: bigint, o: FollowerOptions, z: number): bigint {
+  if (prevE8 <= 0n || leaderFromE8 <= 0n || leaderToE8 <= 0n) throw new RangeError('follower prices must be positive');
+  const r = Math.log(Number(leaderToE8) / Number(leaderFromE8));
+  return toPriceE8(Number(prevE8) * Math.exp(o.beta * r + o.noise * Math.abs(r) * z));
+}

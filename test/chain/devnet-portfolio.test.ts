@@ -207,7 +207,8 @@ describe('devnet multi-asset portfolio', () => {
     const key = (t: Address) => t.toLowerCase();
 
     const perp = await publicClient.readContract({ address: a.perp, abi: perpExchangeAbi, functionName: 'getAccount', args: [me, BigInt(a.perpMarketId)] });
-    expect(perp.sizeWei).toBe(-parseEther('18'));
+    // 18 ETH against the ETH spot, and 5.25 more: SOL's hedge by proxy at the prior's h* = 0.7 (100 SOL × $150 × 0.7 / $2,000).
+    expect(perp.sizeWei).toBe(-parseEther('23.25'));
     // 30% of 36,000 notional, less the 5 bps fee.
     expect(perp.marginRatioE18).toBe(parseUnits('0.2995', 18));
 
@@ -218,7 +219,7 @@ describe('devnet multi-asset portfolio', () => {
       balanceOf(d, a.aave.variableDebtWbtc!, me),
     ]);
     expect(await balanceOf(d, a.usdc, me)).toBe(100_000n * 10n ** 6n);
-    const ethNet = wallWeth + lp1.get(key(a.weth))! + lp2.get(key(a.weth))! - debtWeth + perp.sizeWei;
+    const ethNet = wallWeth + lp1.get(key(a.weth))! + lp2.get(key(a.weth))! - debtWeth + perp.sizeWei + parseEther('5.25');
     const btcNet = wallWbtc + lp2.get(key(a.wbtc))! - debtWbtc;
     // Zero at deploy; only a few wei of LP rounding and the debts' interest since then.
     expect(ethNet < 0n ? -ethNet : ethNet).toBeLessThan(parseEther('0.001'));
@@ -235,7 +236,7 @@ describe('devnet multi-asset portfolio', () => {
     expect(lines[0]).toBe(`positionManager: ${a.uniswap.positionManager}`);
     expect(lines[1]).toBe(`quote: { symbol: USDC, token: ${a.usdc}, decimals: 6, feed: ${a.usdcUsdFeed} }`);
     // The keeper's own loader reads it as written.
-    expect(parsePortfolioYaml(yaml, 'keeper.yaml').assets.map((x) => [x.id, x.decimals])).toEqual([['ETH', 18], ['BTC', 8]]);
+    expect(parsePortfolioYaml(yaml, 'keeper.yaml').assets.map((x) => [x.id, x.decimals])).toEqual([['ETH', 18], ['BTC', 8], ['SOL', 9]]);
     expect(lines).toContain(`  BTC: { token: ${a.wbtc}, decimals: 8, feed: ${a.btcUsdFeed}, heartbeat: 3600 }`);
     // USDC (0x5FbD...) sorts below WETH (0xe7f1...): USDC is the pool's token0.
     expect(lines).toContain(`  weth-usdc: { address: ${a.uniswap.pool}, token0: USDC, token1: ETH, fee: 500 }`);

@@ -52,7 +52,7 @@ describe('portfolio keeper on the devnet demo portfolio (ETH + BTC, perp + Aave)
     const { keeper } = await portfolioKeeperOn(d);
     const r = await keeper.tickOnce();
     expect(r.plan.actions).toEqual([]);
-    expect(r.assessment.assets.map((x) => [x.asset, x.inBand])).toEqual([['ETH', true], ['BTC', true]]);
+    expect(r.assessment.assets.map((x) => [x.asset, x.inBand])).toEqual([['ETH', true], ['BTC', true], ['SOL', true]]);
     const aave = r.assessment.venues.find((v) => v.venue === 'aave')!;
     const onChain = await chainState(d);
     expect(onChain.aaveWethDebt).toBeGreaterThan(0n);
@@ -115,7 +115,7 @@ describe('portfolio keeper on the devnet demo portfolio (ETH + BTC, perp + Aave)
     expect(after.aaveWbtcDebt).toBeLessThan(before.aaveWbtcDebt);
     expect(after.perpEthSize).toBeLessThan(before.perpEthSize);
     const next = await keeper.tickOnce();
-    expect(next.assessment.assets.map((x) => [x.asset, x.inBand])).toEqual([['ETH', true], ['BTC', true]]);
+    expect(next.assessment.assets.map((x) => [x.asset, x.inBand])).toEqual([['ETH', true], ['BTC', true], ['SOL', true]]);
   });
 
   it('a venue at its collateral limit spills the rest of the hedge to the next instrument of that asset', async () => {

@@ -1,24 +1,22 @@
 import { describe, expect, it } from 'vitest';
-import { erc20Abi, getAddress, type Abi, type Address, type Hex } from 'viem';
-import { mockUsdcAbi, perpExchangeAbi, priceFeedAbi, priceFeedBytecode } from '../../contracts-abi/index.js';
-import type { Clients } from '../../src/chain/clients.js';
-import { loadAaveArtifact } from '../../src/devnet/aave-artifacts.js';
-import { confirm } from '../../src/devnet/confirm.js';
-import { arbitragePairToPrice, createAndSeedPairPool, devnetTokenAbi, pairOrder, type TokenPair } from '../../src/devnet/uniswap.js';
+import { erc20Abi } from 'viem';
+import { perpExchangeAbi } from '../../contracts-abi/index.js';
+import { DEMO_SOL_UNITS, DEVNET_SOL_PRICE_E8, SOL_DECIMALS } from '../../src/devnet/deploy-portfolio.js';
 import { normQuantile } from '../../src/core/risk/normal.js';
 import type { PortfolioSnapshot } from '../../src/portfolio/model.js';
 import type { PortfolioTickResult } from '../../src/runner/portfolio-tick.js';
 import { useDevnet, type Devnet } from '../helpers/devnet.js';
 import { portfolioKeeperOn, setPortfolioPrices } from '../helpers/portfolio-keeper.js';
+import { devnetSol, mintUsdc, send, setListedPrice, yamlReplaceLine as replaceLine } from '../helpers/third-asset.js';
 
 /**
- * Issue 12, items 2 and 3 on the devnet. A STETH-like token (18 decimals, its own feed, a pool
- * with USDC, no hedge instrument) is listed by the chain's admin inside the test and held by the
- * multi-asset demo; keeper.yaml hedges it by proxy through ETH. The keeper's risk engine is given
- * an hourly history in which STETH follows ETH (ρ ≈ 0.95, not 1), so its covariance is an EWMA
- * one, not the prior; a STETH move is then hedged on ETH's perp by exactly the minimum-variance
- * amount computed here from that covariance, and the residual it reports is the model's. Then a
- * portfolio VaR limit triggers a rebalance with every asset inside its band.
+ * Issue 12, items 2 and 3 on the devnet. The devnet's SOL (9 decimals, its own feed, a pool with
+ * USDC, no hedge instrument) is held by the multi-asset demo, and the demo keeper.yaml hedges it
+ * by proxy through ETH. The keeper's risk engine is given an hourly history in which SOL follows
+ * ETH (ρ ≈ 0.95, not 1), so its covariance is an EWMA one, not the prior; a SOL move is then
+ * hedged on ETH's perp by exactly the minimum-variance amount computed here from that
+ * covariance, and the residual it reports is the model's. Then a portfolio VaR limit triggers a
+ * rebalance with every asset inside its band.
  */
 
 const E8 = 10n ** 8n;
@@ -26,116 +24,49 @@ const E18 = 10n ** 18n;
 const USDC = 10n ** 6n;
 const ETH_USD = 2_000n * E8;
 const BTC_USD = 60_000n * E8;
-const STETH_USD = 1_980n * E8;
-const STETH_FEE = 500;
-const SEED_USD = 5_000_000n;
-const HELD = 10n * E18;
+const SOL_USD = DEVNET_SOL_PRICE_E8;
+const SOL_UNIT = 10n ** BigInt(SOL_DECIMALS);
+const HELD = DEMO_SOL_UNITS;
 const EXTRA_PERP_MARGIN = 20_000n * USDC;
 const Z99 = normQuantile(0.99);
 
-interface Listing {
-  token: Address;
-  feed: Address;
-  pool: Address;
-  pair: TokenPair;
-}
-
-type Write = Parameters<Clients['walletClient']['writeContract']>[0];
-async function send(c: Clients, what: string, call: Omit<Write, 'account' | 'chain'>): Promise<void> {
-  await confirm(c, c.walletClient.writeContract({ ...call, account: c.walletClient.account, chain: c.walletClient.chain } as Write), what);
-}
-async function deploy(c: Clients, what: string, abi: Abi | readonly unknown[], bytecode: Hex, args: readonly unknown[]): Promise<Address> {
-  const hash = await c.walletClient.deployContract({ abi: abi as Abi, bytecode, args, account: c.walletClient.account, chain: c.walletClient.chain });
-  const receipt = await confirm(c, hash, `deploy ${what}`);
-  if (!receipt.contractAddress) throw new Error(`deploy ${what}: no contract address`);
-  return getAddress(receipt.contractAddress);
-}
-const mintUsdc = (d: Devnet, to: Address, units: bigint) =>
-  send(d.as('deployer'), 'USDC mint', { address: d.addresses.usdc, abi: mockUsdcAbi, functionName: 'mint', args: [to, units] });
-const mintToken = (c: Clients, token: Address, units: bigint) =>
-  send(c, 'STETH mint', { address: token, abi: devnetTokenAbi, functionName: 'mint', args: [c.walletClient.account.address, units] });
-
-/** The admin lists STETH (token, feed, pool); the demo holds 10 in its wallet and parks more margin on the ETH perp market. */
-async function listSteth(d: Devnet): Promise<Listing> {
-  const deployer = d.as('deployer');
-  const demo = d.as('portfolioDemo');
+/** Room on the perp for the proxy short at its target ratio (a hedge increase never needs a top-up). */
+async function extraPerpMargin(d: Devnet): Promise<void> {
   const a = d.addresses;
-  const erc20 = loadAaveArtifact('MintableERC20');
-  const token = await deploy(deployer, 'STETH', erc20.abi, erc20.bytecode, ['Staked Ether (devnet)', 'STETH', 18]);
-  const feed = await deploy(deployer, 'STETH/USD feed', priceFeedAbi, priceFeedBytecode, [8, 'STETH / USD', STETH_USD, d.address('deployer')]);
-  const pair: TokenPair = { base: token, quote: a.usdc, baseDecimals: 18, quoteDecimals: 6 };
-  const seed = (SEED_USD * E8 * E18) / STETH_USD;
-  const { pool } = await createAndSeedPairPool(deployer, {
-    uniswap: a.uniswap, pair, fee: STETH_FEE, priceE8: STETH_USD, amountBase: seed, amountQuote: SEED_USD * USDC,
-    fund: async () => {
-      await mintUsdc(d, d.address('deployer'), SEED_USD * USDC);
-      await mintToken(deployer, token, seed);
-    },
-  });
-  await mintToken(demo, token, HELD);
-  // Room on the perp for the proxy short at its target ratio (a hedge increase never needs a top-up).
+  const demo = d.as('portfolioDemo');
   await mintUsdc(d, d.address('portfolioDemo'), EXTRA_PERP_MARGIN);
   await send(demo, 'approve', { address: a.usdc, abi: erc20Abi, functionName: 'approve', args: [a.perp, EXTRA_PERP_MARGIN] });
   await send(demo, 'perp deposit ETH', { address: a.perp, abi: perpExchangeAbi, functionName: 'deposit', args: [BigInt(a.perpMarketId), EXTRA_PERP_MARGIN] });
-  return { token, feed, pool, pair };
 }
 
-function after(yaml: string, anchor: RegExp, line: string): string {
-  const out = yaml.replace(anchor, (m) => `${m}\n${line}`);
-  if (out === yaml) throw new Error(`yaml edit: no line matches ${anchor}`);
-  return out;
-}
-function replaceLine(yaml: string, anchor: RegExp, line: string): string {
-  const out = yaml.replace(anchor, line);
-  if (out === yaml) throw new Error(`yaml edit: no line matches ${anchor}`);
-  return out;
-}
-
-/** keeper.yaml: STETH declared, its pool, and `proxy: [ETH]`; ETH's band tightened to 0.1 so a 3% STETH move breaches it. */
-function withSteth(l: Listing): (yaml: string) => string {
-  const { token0, token1 } = pairOrder(l.pair);
-  const sym = (t: Address) => (t === l.token ? 'STETH' : 'USDC');
-  return (y) => {
-    let out = after(y, /^  BTC: \{ token.*$/m, `  STETH: { token: ${l.token}, decimals: 18, feed: ${l.feed}, heartbeat: 3600 }`);
-    out = after(out, /^  weth-wbtc: .*$/m, `  steth-usdc: { address: ${l.pool}, token0: ${sym(token0)}, token1: ${sym(token1)}, fee: ${STETH_FEE} }`);
-    out = replaceLine(out, /^    ETH: \{ hedgeRatio.*$/m, '    ETH: { hedgeRatio: 1, band: 0.1, bandPct: 0, hysteresis: 0.5, minTrade: 0.01, maxTrade: 50, maxNotionalPerDayUsd: 10000000 }');
-    return after(out, /^    BTC: \{ hedgeRatio.*$/m, '    STETH: { proxy: [ETH], hedgeRatio: 1 }');
-  };
-}
-
-async function setStethPrice(d: Devnet, l: Listing, priceE8: bigint): Promise<void> {
-  await send(d.as('deployer'), 'STETH feed', { address: l.feed, abi: priceFeedAbi, functionName: 'setPrice', args: [priceE8] });
-  const mm = d.as('marketMaker');
-  await mintToken(mm, l.token, 1_000_000n * E18);
-  await mintUsdc(d, d.address('marketMaker'), 10_000_000n * USDC);
-  const arb = await arbitragePairToPrice(mm, { pool: l.pool, swapRouter: d.addresses.uniswap.swapRouter, pair: l.pair, targetPriceE8: priceE8 });
-  expect(arb.status).toBe('at-target');
-}
+/** keeper.yaml: the demo's (SOL by proxy already declared); ETH's band tightened to 0.1 so a 3% SOL move breaches it. */
+const tightEth = (y: string) =>
+  replaceLine(y, /^    ETH: \{ hedgeRatio.*$/m, '    ETH: { hedgeRatio: 1, band: 0.1, bandPct: 0, hysteresis: 0.5, minTrade: 0.01, maxTrade: 50, maxNotionalPerDayUsd: 10000000 }');
 
 /**
  * 48 hourly readings ending an hour before `s`, at today's prices: ETH a fixed pseudo-random walk
- * (~1%/h), STETH = 0.9 × ETH's return + its own noise, BTC half of ETH's plus noise. Fed to the
+ * (~1%/h), SOL = 0.9 × ETH's return + its own noise, BTC half of ETH's plus noise. Fed to the
  * keeper's own risk engine, as its price record would be replayed after a restart.
  */
 function history(s: PortfolioSnapshot): PortfolioSnapshot[] {
   let seed = 12345;
   const u = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31) - 0.5;
   const n = 48;
-  const cum = { ETH: [0], BTC: [0], STETH: [0] };
+  const cum = { ETH: [0], BTC: [0], SOL: [0] };
   for (let k = 1; k < n; k++) {
     const e = 0.03 * u();
     cum.ETH.push(cum.ETH[k - 1]! + e);
-    cum.STETH.push(cum.STETH[k - 1]! + 0.9 * e + 0.01 * u());
+    cum.SOL.push(cum.SOL[k - 1]! + 0.9 * e + 0.01 * u());
     cum.BTC.push(cum.BTC[k - 1]! + 0.5 * e + 0.02 * u());
   }
   const t0 = s.blockTimestampSec - BigInt(n) * 3_600n;
   return Array.from({ length: n }, (_, k) => {
     const t = t0 + BigInt(k) * 3_600n;
-    const at = (id: 'ETH' | 'BTC' | 'STETH') => {
+    const at = (id: 'ETH' | 'BTC' | 'SOL') => {
       const p = s.prices[id]!.priceE8;
       return { priceE8: BigInt(Math.round(Number(p) * Math.exp(cum[id][k]! - cum[id][n - 1]!))), updatedAtSec: t };
     };
-    return { ...s, blockTimestampSec: t, prices: { ETH: at('ETH'), BTC: at('BTC'), STETH: at('STETH') } };
+    return { ...s, blockTimestampSec: t, prices: { ETH: at('ETH'), BTC: at('BTC'), SOL: at('SOL') } };
   });
 }
 
@@ -148,13 +79,13 @@ const plannedOn = (r: PortfolioTickResult, instrument: string) =>
 
 /**
  * The test's own prediction from the covariance the keeper used: one proxy, so h = Σ_HS/Σ_HH
- * (= ρ σ_S/σ_H); ETH's target moves by -hedgeRatio × STETH × h × P_S/P_H (the keeper's formula on
+ * (= ρ σ_S/σ_H); ETH's target moves by -hedgeRatio × SOL × h × P_S/P_H (the keeper's formula on
  * its reported round(h × 1e18), one division); the residual's VaR is z σ_S sqrt(1 - ρ²) × exposure.
  */
-function expectProxyHedge(r: PortfolioTickResult, stethPriceE8: bigint): void {
+function expectProxyHedge(r: PortfolioTickResult, solPriceE8: bigint): void {
   const c = r.covariance!;
   expect(c.source).toBe('ewma');
-  expect(c.assets).toEqual(['ETH', 'BTC', 'STETH']);
+  expect(c.assets).toEqual(['ETH', 'BTC', 'SOL']);
   const [sHH, sHS, sSS] = [c.dailyCovariance[0]![0]!, c.dailyCovariance[0]![2]!, c.dailyCovariance[2]![2]!];
   const rho = sHS / Math.sqrt(sHH * sSS);
   expect(rho).toBeGreaterThan(0.8);
@@ -165,13 +96,14 @@ function expectProxyHedge(r: PortfolioTickResult, stethPriceE8: bigint): void {
   expect(leg.asset).toBe('ETH');
   expect(leg.ratio).toBeCloseTo(h, 12);
   expect(leg.ratioE18).toBe(BigInt(Math.round(leg.ratio * 1e18)));
-  const shift = (-HELD * leg.ratioE18 * stethPriceE8) / (E18 * ETH_USD);
+  // proxy.ts proxyTargetUnits: SOL units × h × P_SOL × 10^18 (ETH) / (1e18 × P_ETH × 10^9 (SOL)).
+  const shift = (-HELD * leg.ratioE18 * solPriceE8 * E18) / (E18 * ETH_USD * SOL_UNIT);
   const eth = r.assessment.assets.find((x) => x.asset === 'ETH')!;
   expect(eth.proxyTargetUnits).toBe(shift);
   expect(eth.targetHedgeUnits).toBe(-eth.spotUnits + shift);
-  const steth = r.assessment.assets.find((x) => x.asset === 'STETH')!;
-  expect([steth.spotUnits, steth.targetHedgeUnits, steth.hedgeUnits, steth.inBand]).toEqual([HELD, 0n, 0n, true]);
-  const exposureUsd = Number((HELD * stethPriceE8) / E18) / 1e8;
+  const sol = r.assessment.assets.find((x) => x.asset === 'SOL')!;
+  expect([sol.spotUnits, sol.targetHedgeUnits, sol.hedgeUnits, sol.inBand]).toEqual([HELD, 0n, 0n, true]);
+  const exposureUsd = Number((HELD * solPriceE8) / SOL_UNIT) / 1e8;
   expect(proxy.exposureUsd).toBe(exposureUsd);
   expect(proxy.residualVar99Usd).toBeCloseTo(Z99 * exposureUsd * Math.sqrt(sSS * (1 - rho * rho)), 6);
   expect(r.plan.proxies).toBe(r.assessment.proxies);
@@ -180,41 +112,42 @@ function expectProxyHedge(r: PortfolioTickResult, stethPriceE8: bigint): void {
 describe('proxy hedging and the portfolio VaR limit on the devnet', () => {
   const devnet = useDevnet();
 
-  it('a STETH-like asset with no instrument is hedged through ETH\'s perp by h* = Σ_HH⁻¹Σ_HS, and a STETH move is re-hedged by exactly the planned amount', async () => {
+  it('the devnet\'s SOL, with no instrument, is hedged through ETH\'s perp by h* = Σ_HH⁻¹Σ_HS, and a SOL move is re-hedged by exactly the planned amount', async () => {
     const d = devnet();
-    const l = await listSteth(d);
-    const { keeper, lines } = await portfolioKeeperOn(d, { yaml: withSteth(l) });
+    const l = devnetSol(d);
+    await extraPerpMargin(d);
+    const { keeper, lines } = await portfolioKeeperOn(d, { yaml: tightEth });
     for (const s of history(await keeper.reader.read())) keeper.risk.observe(s);
 
     const size0 = await perpEthSize(d);
     const r1 = await keeper.tickOnce();
     expect(r1.doubts).toEqual({ portfolio: null, assets: {}, venues: {} });
     expect(r1.risk?.covarianceSource).toBe('ewma');
-    expectProxyHedge(r1, STETH_USD);
+    expectProxyHedge(r1, SOL_USD);
     expect(r1.plan.actions.map((a) => (a.kind === 'adjustHedge' ? a.instrument : a.kind))).toEqual(['perp:ETH']);
-    expect((r1.plan.actions[0] as { reason: string }).reason).toMatch(/of which -\d+\.\d{6} ETH hedges STETH by proxy/);
+    expect((r1.plan.actions[0] as { reason: string }).reason).toMatch(/of which -\d+\.\d{6} ETH hedges SOL by proxy/);
     expect(r1.results.map((x) => x.outcome)).toEqual(['done']);
     const size1 = await perpEthSize(d);
     expect(size1 - size0).toBe(plannedOn(r1, 'perp:ETH'));
     const tick = lines().filter((x) => x['event'] === 'tick').at(-1)!;
     expect(tick['proxyHedges']).toEqual({
-      STETH: { via: { ETH: Math.round(r1.assessment.proxies![0]!.legs[0]!.ratio * 1e4) / 1e4 }, residualVar99Usd: Math.round(r1.assessment.proxies![0]!.residualVar99Usd * 100) / 100, covariance: 'ewma' },
+      SOL: { via: { ETH: Math.round(r1.assessment.proxies![0]!.legs[0]!.ratio * 1e4) / 1e4 }, residualVar99Usd: Math.round(r1.assessment.proxies![0]!.residualVar99Usd * 100) / 100, covariance: 'ewma' },
     });
     expect((await keeper.tickOnce()).plan.actions).toEqual([]);
 
-    // STETH +3%, ETH unchanged: only the proxy part of ETH's target moves, past ETH's band.
-    const moved = (STETH_USD * 103n) / 100n;
-    await setStethPrice(d, l, moved);
+    // SOL +3%, ETH unchanged: only the proxy part of ETH's target moves, past ETH's band.
+    const moved = (SOL_USD * 103n) / 100n;
+    await setListedPrice(d, l, moved);
     const r2 = await keeper.tickOnce();
     expect(r2.snapshot.prices['ETH']?.priceE8).toBe(ETH_USD);
     expect(r2.doubts).toEqual({ portfolio: null, assets: {}, venues: {} });
     expectProxyHedge(r2, moved);
     expect(r2.plan.actions.map((a) => (a.kind === 'adjustHedge' ? a.instrument : a.kind))).toEqual(['perp:ETH']);
-    expect(plannedOn(r2, 'perp:ETH')).toBeLessThan(0n); // STETH worth more: more ETH short
+    expect(plannedOn(r2, 'perp:ETH')).toBeLessThan(0n); // SOL worth more: more ETH short
     expect(r2.results.map((x) => x.outcome)).toEqual(['done']);
     expect((await perpEthSize(d)) - size1).toBe(plannedOn(r2, 'perp:ETH'));
     const settled = await keeper.tickOnce();
-    expect(settled.assessment.assets.map((x) => [x.asset, x.inBand])).toEqual([['ETH', true], ['BTC', true], ['STETH', true]]);
+    expect(settled.assessment.assets.map((x) => [x.asset, x.inBand])).toEqual([['ETH', true], ['BTC', true], ['SOL', true]]);
     keeper.close();
   });
 

@@ -1,27 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import { decodeFunctionResult, encodeFunctionData, erc20Abi, getAddress, maxUint256, type Abi, type Address, type Hex } from 'viem';
-import { mockUsdcAbi, nonfungiblePositionManagerAbi, perpExchangeAbi, priceFeedAbi, priceFeedBytecode } from '../../contracts-abi/index.js';
-import { createClients, type Clients } from '../../src/chain/clients.js';
+import { decodeFunctionResult, encodeFunctionData, erc20Abi, maxUint256, type Address } from 'viem';
+import { nonfungiblePositionManagerAbi, perpExchangeAbi } from '../../contracts-abi/index.js';
+import { createClients } from '../../src/chain/clients.js';
 import { createPortfolioSnapshotReader } from '../../src/chain/portfolio-snapshot.js';
 import { MULTICALL3_CANONICAL } from '../../src/config.js';
-import { loadAaveArtifact } from '../../src/devnet/aave-artifacts.js';
-import { confirm } from '../../src/devnet/confirm.js';
-import {
-  arbitragePairToPrice,
-  createAndSeedPairPool,
-  devnetTokenAbi,
-  mintPairLp,
-  pairOrder,
-  tickSpacingOf,
-  type TokenPair,
-} from '../../src/devnet/uniswap.js';
+import { mintPairLp, pairOrder, tickSpacingOf } from '../../src/devnet/uniswap.js';
 import type { PerpVenueAccount } from '../../src/portfolio/model.js';
 import { ticksAroundPrice } from '../../src/spot/uniswap-math.js';
 import { useDevnet, type Devnet } from '../helpers/devnet.js';
 import { portfolioKeeperOn } from '../helpers/portfolio-keeper.js';
+import { listToken, mintToken, mintUsdc, poolYamlLine, send, setListedPrice, yamlAfter as after, type Listing } from '../helpers/third-asset.js';
 
 /**
- * Issue 11 acceptance: a third asset needs configuration only. Acting as the devnet's admin and
+ * Issue 11 acceptance: another asset needs configuration only. Acting as the devnet's admin and
  * users (never touching keeper code), the test lists LINK (18 decimals) the way a new asset comes
  * to exist on a chain: a token, a USD feed, a LINK/USDC pool, a LINK-USD perp market; the demo
  * account LPs in the pool and parks margin in the market. Then keeper.yaml gains LINK (asset, pool,
@@ -42,32 +33,10 @@ const DEMO = { walletLink: 1_200n * E18, lpLink: 1_000n * E18, lpUsdc: 15_000n *
 const LINK_POLICY = { bandUnits: 5n * E18, bandPctE18: 5n * 10n ** 16n, hysteresisE18: 5n * 10n ** 17n } as const;
 const MAX_UINT128 = (1n << 128n) - 1n;
 
-interface LinkListing {
-  token: Address;
-  feed: Address;
-  pool: Address;
+interface LinkListing extends Listing {
   marketId: bigint;
   lpTokenId: bigint;
-  pair: TokenPair;
 }
-
-async function deploy(c: Clients, what: string, abi: Abi | readonly unknown[], bytecode: Hex, args: readonly unknown[]): Promise<Address> {
-  const hash = await c.walletClient.deployContract({ abi: abi as Abi, bytecode, args, account: c.walletClient.account, chain: c.walletClient.chain });
-  const receipt = await confirm(c, hash, `deploy ${what}`);
-  if (!receipt.contractAddress) throw new Error(`deploy ${what}: no contract address`);
-  return getAddress(receipt.contractAddress);
-}
-
-type Write = Parameters<Clients['walletClient']['writeContract']>[0];
-async function send(c: Clients, what: string, call: Omit<Write, 'account' | 'chain'>): Promise<void> {
-  await confirm(c, c.walletClient.writeContract({ ...call, account: c.walletClient.account, chain: c.walletClient.chain } as Write), what);
-}
-
-const mintUsdc = (d: Devnet, to: Address, units: bigint) =>
-  send(d.as('deployer'), 'USDC mint', { address: d.addresses.usdc, abi: mockUsdcAbi, functionName: 'mint', args: [to, units] });
-/** The devnet LINK is Aave's MintableERC20 (as WBTC): anyone may mint it to themselves. */
-const mintLink = (c: Clients, token: Address, units: bigint) =>
-  send(c, 'LINK mint', { address: token, abi: devnetTokenAbi, functionName: 'mint', args: [c.walletClient.account.address, units] });
 
 /**
  * What the chain's admin and users do to bring LINK to the devnet, as deploy-portfolio.ts did for
@@ -77,69 +46,33 @@ async function listLink(d: Devnet): Promise<LinkListing> {
   const deployer = d.as('deployer');
   const demo = d.as('portfolioDemo');
   const a = d.addresses;
-  const erc20 = loadAaveArtifact('MintableERC20');
-  const token = await deploy(deployer, 'LINK', erc20.abi, erc20.bytecode, ['ChainLink Token', 'LINK', 18]);
-  const feed = await deploy(deployer, 'LINK/USD feed', priceFeedAbi, priceFeedBytecode, [8, 'LINK / USD', LINK_USD, d.address('deployer')]);
-
+  const listed = await listToken(d, { symbol: 'LINK', name: 'ChainLink Token', decimals: 18, priceE8: LINK_USD, fee: LINK_FEE, seedUsd: SEED_USD });
+  const { token, feed, pair } = listed;
   const count = await deployer.publicClient.readContract({ address: a.perp, abi: perpExchangeAbi, functionName: 'marketCount' });
   await send(deployer, 'add LINK-USD market', { address: a.perp, abi: perpExchangeAbi, functionName: 'addMarket', args: [feed, LINK_MARKET_MAX_AGE_SEC] });
   const marketId = count + 1n;
 
-  const pair: TokenPair = { base: token, quote: a.usdc, baseDecimals: 18, quoteDecimals: 6 };
-  const seedLink = (SEED_USD * E8 * E18) / LINK_USD;
-  const { pool } = await createAndSeedPairPool(deployer, {
-    uniswap: a.uniswap,
-    pair,
-    fee: LINK_FEE,
-    priceE8: LINK_USD,
-    amountBase: seedLink,
-    amountQuote: SEED_USD * USDC,
-    fund: async () => {
-      await mintUsdc(d, d.address('deployer'), SEED_USD * USDC);
-      await mintLink(deployer, token, seedLink);
-    },
-  });
-
-  await mintLink(demo, token, DEMO.walletLink);
+  await mintToken(demo, listed, DEMO.walletLink);
   await mintUsdc(d, d.address('portfolioDemo'), DEMO.lpUsdc + DEMO.perpMargin);
   const range = ticksAroundPrice(LINK_USD, DEMO.lpWidthPct, tickSpacingOf(LINK_FEE), pairOrder(pair).baseIsToken0, 18, 6);
   const lp = await mintPairLp(demo, { positionManager: a.uniswap.positionManager, pair, fee: LINK_FEE, ...range, amountBase: DEMO.lpLink, amountQuote: DEMO.lpUsdc });
   // A hedge increase is sized to keep the venue's target ratio, so an empty market takes none: margin first.
   await send(demo, 'approve', { address: a.usdc, abi: erc20Abi, functionName: 'approve', args: [a.perp, DEMO.perpMargin] });
   await send(demo, 'perp deposit LINK', { address: a.perp, abi: perpExchangeAbi, functionName: 'deposit', args: [marketId, DEMO.perpMargin] });
-  return { token, feed, pool, marketId, lpTokenId: lp.tokenId, pair };
-}
-
-/** Insert `line` after the one line `anchor` matches; throws when it matches none (the devnet yaml changed shape). */
-function after(yaml: string, anchor: RegExp, line: string): string {
-  const out = yaml.replace(anchor, (m) => `${m}\n${line}`);
-  if (out === yaml) throw new Error(`yaml edit: no line matches ${anchor}`);
-  return out;
+  return { ...listed, marketId, lpTokenId: lp.tokenId };
 }
 
 /** The whole change a user makes: keeper.yaml only. */
 function withLink(l: LinkListing, d: Devnet): (yaml: string) => string {
-  const { token0, token1 } = pairOrder(l.pair);
-  const sym = (t: Address) => (t === l.token ? 'LINK' : 'USDC');
   return (y) => {
     let out = after(y, /^  BTC: \{ token.*$/m, `  LINK: { token: ${l.token}, decimals: 18, feed: ${l.feed}, heartbeat: 3600 }`);
-    out = after(out, /^  weth-wbtc: .*$/m, `  link-usdc: { address: ${l.pool}, token0: ${sym(token0)}, token1: ${sym(token1)}, fee: ${LINK_FEE} }`);
+    out = after(out, /^  weth-wbtc: .*$/m, poolYamlLine('link-usdc', l));
     const markets = `markets: { ETH: ${d.addresses.perpMarketId}, BTC: ${d.addresses.perpBtcMarketId} }`;
     if (!out.includes(markets)) throw new Error('yaml edit: perp markets line not found');
     out = out.replace(markets, `markets: { ETH: ${d.addresses.perpMarketId}, BTC: ${d.addresses.perpBtcMarketId}, LINK: ${l.marketId} }`);
     out = after(out, /^  - \{ venue: aave, asset: BTC.*$/m, '  - { venue: perp, asset: LINK, priority: 1, weight: 1 }');
     return after(out, /^    BTC: \{ hedgeRatio.*$/m, '    LINK: { hedgeRatio: 1, band: 5, bandPct: 0.05, hysteresis: 0.5, minTrade: 0.1, maxTrade: 5000, maxNotionalPerDayUsd: 10000000 }');
   };
-}
-
-/** Move the LINK feed (as its owner) and arbitrage the LINK/USDC pool to it (as the market maker). */
-async function setLinkPrice(d: Devnet, l: LinkListing, priceE8: bigint): Promise<void> {
-  await send(d.as('deployer'), 'LINK feed', { address: l.feed, abi: priceFeedAbi, functionName: 'setPrice', args: [priceE8] });
-  const mm = d.as('marketMaker');
-  await mintLink(mm, l.token, 1_000_000n * E18);
-  await mintUsdc(d, d.address('marketMaker'), 10_000_000n * USDC);
-  const arb = await arbitragePairToPrice(mm, { pool: l.pool, swapRouter: d.addresses.uniswap.swapRouter, pair: l.pair, targetPriceE8: priceE8 });
-  expect(arb.status).toBe('at-target');
 }
 
 /**
@@ -199,21 +132,21 @@ function expectEthBtcUntouched(before: Awaited<ReturnType<typeof chainState>>, a
   expect(after.aaveCollateralUsdc).toBeGreaterThanOrEqual(before.aaveCollateralUsdc);
 }
 
-describe('a third asset (LINK, 18 decimals) added to the devnet portfolio by configuration only', () => {
+describe('another asset (LINK, 18 decimals) added to the devnet portfolio by configuration only', () => {
   const devnet = useDevnet();
 
   it('the stock keeper hedges LINK on its perp market, leaves ETH and BTC alone, and re-hedges a LINK move', async () => {
     const d = devnet();
     const link = await listLink(d);
     const { keeper, portfolio } = await portfolioKeeperOn(d, { yaml: withLink(link, d) });
-    expect(portfolio.assets.map((x) => [x.id, x.decimals])).toEqual([['ETH', 18], ['BTC', 8], ['LINK', 18]]);
+    expect(portfolio.assets.map((x) => [x.id, x.decimals])).toEqual([['ETH', 18], ['BTC', 8], ['LINK', 18], ['SOL', 9]]);
     const before = await chainState(d, link);
     expect(before.perpLink.sizeWei).toBe(0n);
 
     // First tick: LINK is all spot, no hedge; ETH and BTC are as the demo opened them.
     const r = await keeper.tickOnce();
     expect(r.doubts).toEqual({ portfolio: null, assets: {}, venues: {} });
-    expect(r.assessment.assets.map((x) => [x.asset, x.inBand])).toEqual([['ETH', true], ['BTC', true], ['LINK', false]]);
+    expect(r.assessment.assets.map((x) => [x.asset, x.inBand])).toEqual([['ETH', true], ['BTC', true], ['LINK', false], ['SOL', true]]);
     expect(r.plan.actions.map((x) => [x.kind, x.kind === 'adjustHedge' ? x.instrument : ''])).toEqual([['adjustHedge', 'perp:LINK']]);
     expect(r.results.map((x) => x.outcome)).toEqual(['done']);
     const spot1 = await linkSpotAt(d, link, r.snapshot.blockNumber);
@@ -227,16 +160,16 @@ describe('a third asset (LINK, 18 decimals) added to the devnet portfolio by con
     expectEthBtcUntouched(before, after1);
 
     const quiet = await keeper.tickOnce();
-    expect(quiet.assessment.assets.map((x) => [x.asset, x.inBand])).toEqual([['ETH', true], ['BTC', true], ['LINK', true]]);
+    expect(quiet.assessment.assets.map((x) => [x.asset, x.inBand])).toEqual([['ETH', true], ['BTC', true], ['LINK', true], ['SOL', true]]);
     expect(quiet.plan.actions).toEqual([]);
 
     // LINK -8%: the LP buys LINK on the way down (and earns fees in it); the short must grow.
     const moved = (LINK_USD * 92n) / 100n;
-    await setLinkPrice(d, link, moved);
+    await setListedPrice(d, link, moved);
     const r2 = await keeper.tickOnce();
     expect(r2.snapshot.prices['LINK']?.priceE8).toBe(moved);
     expect(r2.doubts).toEqual({ portfolio: null, assets: {}, venues: {} });
-    expect(r2.assessment.assets.map((x) => [x.asset, x.inBand])).toEqual([['ETH', true], ['BTC', true], ['LINK', false]]);
+    expect(r2.assessment.assets.map((x) => [x.asset, x.inBand])).toEqual([['ETH', true], ['BTC', true], ['LINK', false], ['SOL', true]]);
     expect(r2.plan.actions.map((x) => (x.kind === 'adjustHedge' ? x.instrument : x.kind))).toEqual(['perp:LINK']);
     expect(r2.results.map((x) => x.outcome)).toEqual(['done']);
     const spot2 = await linkSpotAt(d, link, r2.snapshot.blockNumber);
@@ -250,21 +183,21 @@ describe('a third asset (LINK, 18 decimals) added to the devnet portfolio by con
     expectEthBtcUntouched(before, after2);
 
     const settled = await keeper.tickOnce();
-    expect(settled.assessment.assets.map((x) => [x.asset, x.inBand])).toEqual([['ETH', true], ['BTC', true], ['LINK', true]]);
+    expect(settled.assessment.assets.map((x) => [x.asset, x.inBand])).toEqual([['ETH', true], ['BTC', true], ['LINK', true], ['SOL', true]]);
     expect(settled.plan.actions).toEqual([]);
     keeper.close();
   });
 
-  it('the snapshot carries three assets, the LINK pool, LP and market, and a steady read is still ONE eth_call', async () => {
+  it('the snapshot carries four assets (the devnet SOL too), the LINK pool, LP and market, and a steady read is still ONE eth_call', async () => {
     const d = devnet();
     const link = await listLink(d);
     const { keeper, portfolio } = await portfolioKeeperOn(d, { yaml: withLink(link, d) });
     const r = await keeper.tickOnce();
     const s = r.snapshot;
-    expect(Object.keys(s.prices)).toEqual(['ETH', 'BTC', 'LINK']);
+    expect(Object.keys(s.prices)).toEqual(['ETH', 'BTC', 'LINK', 'SOL']);
     expect(s.prices['LINK']?.priceE8).toBe(LINK_USD);
-    expect(Object.keys(s.wallet.balances).sort()).toEqual(['BTC', 'ETH', 'LINK', 'USDC']);
-    expect(Object.keys(s.pools)).toEqual(['weth-usdc', 'wbtc-usdc', 'weth-wbtc', 'link-usdc']);
+    expect(Object.keys(s.wallet.balances).sort()).toEqual(['BTC', 'ETH', 'LINK', 'SOL', 'USDC']);
+    expect(Object.keys(s.pools)).toEqual(['weth-usdc', 'wbtc-usdc', 'weth-wbtc', 'link-usdc', 'sol-usdc']);
     expect(s.lps.map((x) => x.pool).sort()).toEqual(['link-usdc', 'weth-usdc', 'weth-wbtc']);
     const perp = s.venues['perp'] as PerpVenueAccount;
     expect(Object.keys(perp.markets)).toEqual(['ETH', 'BTC', 'LINK']);

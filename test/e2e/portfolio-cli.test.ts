@@ -42,11 +42,11 @@ describe('keeper run / status with PORTFOLIO_FILE', () => {
     const run = await runCli(['run', '--max-ticks', '3', '--adopt-history'], env);
     expect(run.code).toBe(0);
     const started = run.lines.find((l) => l['event'] === 'keeper.started');
-    expect((started?.['portfolio'] as Record<string, unknown>)['assets']).toEqual(['ETH', 'BTC']);
+    expect((started?.['portfolio'] as Record<string, unknown>)['assets']).toEqual(['ETH', 'BTC', 'SOL']);
     expect(run.lines.some((l) => l['event'] === 'tx.mined' && String(l['label']).startsWith('perp.trade ETH'))).toBe(true);
     expect(await perpEthSize(d)).toBeLessThan(before);
     const tick = run.lines.find((l) => l['event'] === 'tick') as Record<string, Record<string, Record<string, unknown>>>;
-    expect(Object.keys(tick['assets'] ?? {})).toEqual(['ETH', 'BTC']);
+    expect(Object.keys(tick['assets'] ?? {})).toEqual(['ETH', 'BTC', 'SOL']);
     expect(Object.keys(tick['venues'] ?? {})).toEqual(['perp', 'aave']);
     const history = await runCli(['history', '--json'], env);
     const rows = JSON.parse(history.stdout) as Array<{ kind: string; reason: string }>;

@@ -33,6 +33,8 @@ export interface Runtime {
   addresses: ChainAddresses;
   /** PORTFOLIO_FILE, or the embedded multi-asset demo's; null = the single-asset keeper. */
   portfolio: Portfolio | null;
+  /** The embedded demo's Hyperliquid agent key (a live keeper's comes from HYPERLIQUID_AGENT_KEY). */
+  hyperliquidSigningKey?: Hex;
   embedded: boolean;
   close(): Promise<void>;
 }

@@ -15,6 +15,7 @@ import { parsePortfolioYaml } from '../portfolio/file.js';
 import { aavePoolAbi } from '../devnet/aave-artifacts.js';
 import { LENDING_CALL_GAS, confirm } from '../devnet/confirm.js';
 import { addressesFromDevnet } from './addresses.js';
+import { startDemoVenues } from '../devnet/demo-venues.js';
 
 /**
  * The demo market is deliberately wild (a 2-second step moves ~0.3%, with an occasional
@@ -38,6 +39,8 @@ export const DEMO_MARKET = {
   perpStartRatioPct: 17n,
   /** Aave health factor the demo opens at (trigger 1.3 by default), in hundredths. */
   aaveStartHfE2: 135n,
+  /** The multi-asset demo's Aave account opens just under the trigger (its first tick tops it up). */
+  portfolioAaveStartHfE2: 128n,
   /** The opening moves, as levels from the start price (scriptThenGbm): a jump, then the same level held. */
   script: [
     { toPct: 5, steps: 1 },
@@ -61,11 +64,11 @@ async function thinPerpMargin(c: Clients, d: DevnetAddresses): Promise<void> {
   if (excess > 0n) await confirm(c, c.walletClient.writeContract({ address: d.perp, abi: perpExchangeAbi, functionName: 'withdraw', args: [marketId, excess] }), 'demo margin withdrawal');
 }
 
-async function thinAaveCollateral(c: Clients, d: DevnetAddresses): Promise<void> {
+async function thinAaveCollateral(c: Clients, d: DevnetAddresses, startHfE2: bigint = DEMO_MARKET.aaveStartHfE2): Promise<void> {
   const me = c.walletClient.account.address;
   const [collateralE8, debtE8, , ltBps] = await c.publicClient.readContract({ address: d.aave.pool, abi: aavePoolAbi, functionName: 'getUserAccountData', args: [me] });
   // HF = collateral * LT / debt  =>  keep = HF * debt / LT
-  const keepE8 = (DEMO_MARKET.aaveStartHfE2 * debtE8 * 100n) / ltBps;
+  const keepE8 = (startHfE2 * debtE8 * 100n) / ltBps;
   const excessUnits = (collateralE8 - keepE8) / 100n;
   if (excessUnits > 0n) await confirm(c, c.walletClient.writeContract({ address: d.aave.pool, abi: aavePoolAbi, functionName: 'withdraw', args: [d.usdc, excessUnits, me], gas: LENDING_CALL_GAS }), 'demo collateral withdrawal');
 }
@@ -73,7 +76,9 @@ async function thinAaveCollateral(c: Clients, d: DevnetAddresses): Promise<void>
 /** The demo user takes collateral out of both venues so that the first adverse move needs top-ups on each. */
 async function thinPortfolioCollateral(c: Clients, d: DevnetAddresses): Promise<void> {
   await thinPerpMargin(c, d);
-  await thinAaveCollateral(c, d);
+  // Under its trigger from the start: with Morpho and Hyperliquid sharing ETH's growth, the Aave
+  // account is no longer the one the first moves strain, and the demo still shows its top-up.
+  await thinAaveCollateral(c, d, DEMO_MARKET.portfolioAaveStartHfE2);
 }
 
 /**
@@ -146,6 +151,8 @@ export async function startEmbeddedDevnet(config: KeeperConfig, logger: Logger, 
           }),
         })
       : null;
+    // The multi-asset demo also hedges on Morpho Blue and on the local Hyperliquid exchange.
+    const venues = portfolioDemo ? await startDemoVenues(demo, privateKey, state.addresses) : null;
     if (driver) {
       if (portfolioDemo) await thinPortfolioCollateral(demo, state.addresses);
       else if (config.venue === 'aave') await thinAaveCollateral(demo, state.addresses);
@@ -157,7 +164,7 @@ export async function startEmbeddedDevnet(config: KeeperConfig, logger: Logger, 
         event: 'devnet.started', rpcUrl: anvil.rpcUrl, ms: Math.round(performance.now() - t0), account: devnetAccount(role).address, drive: opts.drive,
         ...(driver ? { seed } : {}),
       },
-      `embedded devnet on ${anvil.rpcUrl}: no RPC_URLS configured, so the keeper runs the ${portfolioDemo ? 'multi-asset portfolio (ETH + BTC on perp + Aave)' : config.venue} demo account` +
+      `embedded devnet on ${anvil.rpcUrl}: no RPC_URLS configured, so the keeper runs the ${portfolioDemo ? `multi-asset portfolio (ETH + BTC + SOL on perp, Aave, Morpho and Hyperliquid at ${venues?.hl.server.url})` : config.venue} demo account` +
         (driver ? ` while a market driver moves the price (seed ${seed}; replay with --seed ${seed})` : ''),
     );
     return {
@@ -165,10 +172,12 @@ export async function startEmbeddedDevnet(config: KeeperConfig, logger: Logger, 
       chainId: 31337,
       privateKey,
       addresses: addressesFromDevnet(state.addresses),
-      portfolio: portfolioDemo ? parsePortfolioYaml(devnetPortfolioYaml(state.addresses), 'the demo keeper.yaml') : null,
+      portfolio: portfolioDemo ? parsePortfolioYaml(venues ? venues.withVenues(devnetPortfolioYaml(state.addresses)) : devnetPortfolioYaml(state.addresses), 'the demo keeper.yaml') : null,
+      ...(venues ? { hyperliquidSigningKey: venues.agentKey } : {}),
       embedded: true,
       async close() {
         await driver?.stop();
+        await venues?.close();
         await anvil.stop();
       },
     };

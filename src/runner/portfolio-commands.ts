@@ -23,6 +23,7 @@ export async function portfolioKeeperFor(
   return createPortfolioKeeper({
     config, portfolio: rt.portfolio, rpcUrls: o.rpcUrls ?? rt.rpcUrls, chainId: rt.chainId, privateKey: rt.privateKey, logger, dryRun,
     telemetry: o.telemetry, journal: o.journal,
+    ...(rt.hyperliquidSigningKey ? { hyperliquidSigningKey: rt.hyperliquidSigningKey } : {}),
     // The embedded devnet is new each run: its prices must not join a real chain's record.
     ...(rt.embedded ? { riskRecordDir: null } : {}),
     // The embedded devnet and a fork's throwaway journal are new with their chain: nothing to explain.

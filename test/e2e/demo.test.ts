@@ -96,7 +96,7 @@ describe('npm start: the embedded demo shows a hedge and a top-up within 60 s, e
     expect(Number(run.lines[after]?.['marginRatio'])).toBeGreaterThanOrEqual(venue === 'perp' ? 0.15 : 1.3);
   }, DEMO_BUDGET_MS + 60_000);
 
-  it.each([1, 2])('the multi-asset demo (no HEDGE_VENUE) --seed %i: a hedge and a top-up on each venue', async (seed) => {
+  it.each([1, 2])('the multi-asset demo (no HEDGE_VENUE) --seed %i: a hedge and a top-up on perp, Aave and Morpho, a hedge on Hyperliquid', async (seed) => {
     const { child, done } = startCli(['run', '--seed', String(seed)], {});
     let output = '';
     child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
@@ -107,6 +107,9 @@ describe('npm start: the embedded demo shows a hedge and a top-up within 60 s, e
       aaveTopUp: mined(/^aave\.supply/),
       perpHedge: mined(/^perp\.trade/),
       aaveHedge: mined(/^(aave\.repay|uniswap\.exactInput)/),
+      morphoTopUp: mined(/^morpho\.supplyCollateral/),
+      morphoHedge: mined(/^morpho\.(borrow|repay)/),
+      hlHedge: (l: Line) => l['event'] === 'hyperliquid.order.filled' || l['event'] === 'hyperliquid.order.partial',
     };
     const waited = await Promise.all(Object.values(waits).map((m) => waitForLine(child, m, DEMO_BUDGET_MS))).then(
       (lines) => ({ lines }),
@@ -124,7 +127,7 @@ describe('npm start: the embedded demo shows a hedge and a top-up within 60 s, e
     // Every action names its venue: the journal and the log say where each went.
     const planned = run.lines.filter((l) => l['event'] === 'plan' && Array.isArray(l['actions']) && (l['actions'] as unknown[]).length > 0);
     const venues = new Set(planned.flatMap((l) => (l['actions'] as Array<Record<string, unknown>>).map((a) => String(a['venue'] ?? a['to']))));
-    expect([...venues].sort()).toEqual(['aave', 'perp']);
+    expect([...venues].sort()).toEqual(['aave', 'hl', 'morpho', 'perp']);
   }, DEMO_BUDGET_MS + 60_000);
 
   it('without --seed, a random seed is printed so the run can be replayed', async () => {

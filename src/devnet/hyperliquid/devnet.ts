@@ -42,5 +42,7 @@ export async function startDevnetHyperliquid(opts: DevnetHyperliquidOptions): Pr
     },
   });
   const bridge = watchBridge(server.exchange, { publicClient: opts.publicClient, bridge: opts.bridge, usdc: opts.usdc, ...(opts.creditDelayMs !== undefined ? { creditDelayMs: opts.creditDelayMs } : {}) });
+  // Deposits count from now on: the first sync marks the head.
+  await bridge.sync();
   return { server, bridge, close: () => server.close() };
 }

@@ -1,6 +1,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { KeeperConfig } from '../config.js';
 import type { BacktestCommandOptions, ScenarioOverrides } from './command.js';
+import type { PortfolioBacktestOptions } from './portfolio-command.js';
 
 /**
  * `keeper backtest` on the command line: its options and their mapping to a scenario. Used by
@@ -29,6 +30,66 @@ export function parseRange(v: string): { low: number; high: number } {
 
 type Opts = Record<string, unknown>;
 
+/** `--data` may repeat (`--data ETH=a.csv --data BTC=b.csv` with --portfolio); a single-asset run takes the last. */
+function collect(v: string, prev: string[] | undefined): string[] {
+  return [...(prev ?? []), v];
+}
+
+/** `--from`: a candle index (single asset) or a date (--portfolio); which one is checked by the mode. */
+function indexOrDate(v: string): number | string {
+  if (/^\s*\d+\s*$/.test(v)) return Number(v);
+  if (v.trim() !== '' && Number.isFinite(Date.parse(v))) return v.trim();
+  throw new InvalidArgumentError(`--from expects a candle index, or a date with --portfolio (YYYY-MM-DD), got "${v}"`);
+}
+
+const lastOf = (v: unknown): string | undefined => (Array.isArray(v) ? (v[v.length - 1] as string | undefined) : (v as string | undefined));
+
+/** `ETH=FILE` pairs -> { ETH: FILE }; a repeated id or a missing `=` is refused. */
+export function parseDataPairs(values: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const v of values) {
+    const k = v.indexOf('=');
+    if (k <= 0 || k === v.length - 1) throw new RangeError(`--data ${v}: with --portfolio, give ASSET=FILE (e.g. --data ETH=eth.csv.gz)`);
+    const id = v.slice(0, k).trim();
+    if (out[id] !== undefined) throw new RangeError(`--data ${id}= is given twice`);
+    out[id] = v.slice(k + 1).trim();
+  }
+  return out;
+}
+
+/** Options of the single-asset backtest that mean nothing for a portfolio: refused rather than ignored. */
+const SINGLE_ASSET_ONLY: Record<string, string> = {
+  simulate: '--simulate', policies: '--policies', substeps: '--substeps', ticksPerClose: '--ticks-per-close', count: '--count',
+  episodeDays: '--episode-days', lpWidthPct: '--lp-width-pct', recenter: '--recenter', costPerTradeUsd: '--cost-per-trade-usd', workers: '--workers', seed: '--seed',
+};
+
+/** The portfolio backtest's options (`--portfolio FILE`); throws a RangeError naming an option that does not apply. */
+export function portfolioCommandOptions(o: Opts): PortfolioBacktestOptions {
+  for (const [key, flag] of Object.entries(SINGLE_ASSET_ONLY)) {
+    if (o[key] !== undefined) throw new RangeError(`${flag} is an option of the single-asset backtest; it does not apply with --portfolio`);
+  }
+  if (typeof o['from'] === 'number') throw new RangeError(`--from ${o['from']}: with --portfolio, --from takes a date (YYYY-MM-DD)`);
+  const range = o['range'] as { low: number; high: number } | undefined;
+  return {
+    portfolio: o['portfolio'] as string,
+    data: parseDataPairs((o['data'] as string[] | undefined) ?? []),
+    from: o['from'] as string | undefined,
+    to: o['to'] as string | undefined,
+    out: o['out'] as string,
+    json: o['json'] === true,
+    scenario: defined({
+      lpUsd: o['lpUsd'] as number | undefined,
+      range,
+      lpFeeAprPct: o['lpFeeApr'] as number | undefined,
+      walletQuoteUsd: o['walletUsdc'] as number | undefined,
+      takerFeeBps: o['feeBps'] as number | undefined,
+      fundingApr: o['fundingApr'] as number | undefined,
+      slippageBps: o['slippageBps'] as number | undefined,
+      gasPriceGwei: o['gasGwei'] as number | undefined,
+    }),
+  };
+}
+
 function defined<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
@@ -54,8 +115,11 @@ export function scenarioFromOptions(o: Opts): ScenarioOverrides {
 
 export function commandOptions(o: Opts, config: KeeperConfig): BacktestCommandOptions {
   const seed = o['seed'] as number | undefined;
+  if (typeof o['from'] === 'string') throw new RangeError(`--from ${o['from']}: a date needs --portfolio; the single-asset backtest takes a candle index`);
+  if (o['to'] !== undefined) throw new RangeError('--to applies with --portfolio; the single-asset backtest takes --from INDEX --count N');
+  if (o['json'] !== undefined) throw new RangeError('--json applies with --portfolio');
   return {
-    data: o['data'] as string | undefined,
+    data: lastOf(o['data']),
     simulate: o['simulate'] ? { model: o['simulate'] as 'gbm' | 'jump', seed: seed ?? 1, steps: o['steps'] as number } : undefined,
     seed: o['simulate'] ? undefined : seed,
     out: o['out'] as string,
@@ -80,7 +144,8 @@ export function commandOptions(o: Opts, config: KeeperConfig): BacktestCommandOp
 export function registerBacktestCommand(program: Command, readConfig: () => KeeperConfig, fail: (err: unknown) => never): Command {
   const command = new Command('backtest').copyInheritedSettings(program)
     .description('Replay hedging policies over prices (the shipped ETH hourly data by default) and write backtest.json + backtest.html.')
-    .option('--data <csv>', 'candle CSV (Binance / CryptoDataDownload layout; .gz ok), or a shipped file: eth-1h, btc-1h, btc-1d')
+    .option('--portfolio <file>', 'backtest a keeper.yaml portfolio (several assets and venues) through the portfolio keeper\'s tick; writes portfolio-backtest.json')
+    .option('--data <csv>', 'candle CSV (Binance / CryptoDataDownload layout; .gz ok), or a shipped file: eth-1h, btc-1h, btc-1d; with --portfolio: ASSET=FILE, repeatable (ETH, BTC default to the shipped files)', collect)
     .addOption(new Option('--simulate <model>', 'simulate hourly closes instead of data').choices(['gbm', 'jump']))
     .option('--steps <hours>', 'simulated hours', num('--steps'), 24 * 365)
     .option('--seed <n>', 'seed of the simulation, or of the ticks between closes', num('--seed'))
@@ -89,7 +154,9 @@ export function registerBacktestCommand(program: Command, readConfig: () => Keep
     .option('--no-baselines', 'do not add the unhedged and static-hedge baselines')
     .addOption(new Option('--substeps <mode>', 'keeper ticks between closes').choices(['bridge', 'ohlc', 'close']))
     .option('--ticks-per-close <n>', 'keeper ticks per candle (bridge)', num('--ticks-per-close'))
-    .option('--from <i>', 'first candle index', num('--from'))
+    .option('--from <i>', 'first candle index; with --portfolio: first date (YYYY-MM-DD)', indexOrDate)
+    .option('--to <date>', 'with --portfolio: end date (exclusive)')
+    .option('--json', 'with --portfolio: print portfolio-backtest.json instead of the summary')
     .option('--count <n>', 'number of candles', num('--count'))
     .option('--episode-days <n>', 'independent N-day episodes, each starting hedged at target', num('--episode-days'))
     .option('--lp-usd <usd>', 'LP position value', num('--lp-usd'))
@@ -106,8 +173,27 @@ export function registerBacktestCommand(program: Command, readConfig: () => Keep
     .option('--workers <n>', 'worker threads (0 = none); default one per core', num('--workers'))
     .action(async (o: Opts) => {
       try {
+        if (o['portfolio'] !== undefined) {
+          const { portfolioBacktestCommand } = await import('./portfolio-command.js');
+          let options: PortfolioBacktestOptions;
+          try {
+            options = portfolioCommandOptions(o);
+          } catch (err) {
+            process.stderr.write(`keeper backtest: ${(err as Error).message}\n`);
+            process.exit(2);
+          }
+          process.exit(await portfolioBacktestCommand(options));
+        }
         const { backtestCommand } = await import('./command.js');
-        process.exit(await backtestCommand(commandOptions(o, readConfig())));
+        let options: BacktestCommandOptions;
+        try {
+          options = commandOptions(o, readConfig());
+        } catch (err) {
+          if (!(err instanceof RangeError)) throw err;
+          process.stderr.write(`keeper backtest: ${err.message}\n`);
+          process.exit(2);
+        }
+        process.exit(await backtestCommand(options));
       } catch (err) {
         fail(err);
       }

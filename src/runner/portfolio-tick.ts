@@ -2,17 +2,19 @@ import type { Logger } from 'pino';
 import { assessPortfolio, type ModelOf, type PortfolioAssessment } from '../core/portfolio/assess.js';
 import { planPortfolio, type PortfolioPlan, type PortfolioPolicyState } from '../core/portfolio/plan.js';
 import { checkPortfolioAction, recordPortfolioAction, topUpAllowances, type PortfolioGuardState } from '../core/portfolio/guard.js';
-import { fmtUnits, unitsToUsdE8 } from '../core/portfolio/exposure.js';
-import { fixedToString, fmtRatioE18, MAX_UINT256 } from '../core/format.js';
-import type { AssetId, Portfolio, PortfolioAction, PortfolioSnapshot } from '../portfolio/model.js';
+import { fixedToString } from '../core/format.js';
+import type { Portfolio, PortfolioAction, PortfolioSnapshot } from '../portfolio/model.js';
 import type { TxOutcome } from '../chain/executor.js';
 import { describeOutcome, type ActionResult } from './tick.js';
 import type { Gate } from './keeper-shell.js';
 import type { PortfolioDoubts } from './portfolio-sanity.js';
 import { riskTickFields, type PortfolioRiskFigures } from './portfolio-risk.js';
-import { dailyCovarianceOf, type ProxyHedge, type RiskCovariance } from '../core/portfolio/proxy.js';
-import type { PlanRiskInput } from '../core/portfolio/var-limit.js';
+import type { RiskCovariance } from '../core/portfolio/proxy.js';
 import type { PnlTick } from './portfolio-pnl.js';
+import { logDoubtChanges, planRiskOf, proxyTickFields, riskCovarianceOf, shortLine, summarizePortfolio } from './portfolio-tick-parts.js';
+
+// The tick's helpers live in portfolio-tick-parts.ts; these were exported from here first.
+export { hedgeNotionalUsdE8, planRiskOf, riskCovarianceOf, summarizePortfolio } from './portfolio-tick-parts.js';
 
 /**
  * One portfolio tick: read → assess → doubts → gate → plan → guard → execute, the same steps and
@@ -43,6 +45,19 @@ export interface PortfolioTickDeps {
   attributePnl?(snapshot: PortfolioSnapshot): Promise<PnlTick | null>;
 }
 
+/**
+ * PortfolioTickDeps whose I/O answers at once: the portfolio backtest's simulated chain
+ * (src/backtest/portfolio-sim.ts). portfolioTickSync runs the very same tick body with them.
+ */
+export interface SyncPortfolioTickDeps extends Omit<PortfolioTickDeps, 'readSnapshot' | 'execute' | 'beforeSend' | 'attributePnl'> {
+  readSnapshot(): PortfolioSnapshot;
+  execute(action: PortfolioAction, assessment: PortfolioAssessment, snapshot: PortfolioSnapshot): TxOutcome[];
+  beforeSend?(snapshot: PortfolioSnapshot): string | null;
+  attributePnl?(snapshot: PortfolioSnapshot): PnlTick | null;
+}
+
+type AnyDeps = PortfolioTickDeps | SyncPortfolioTickDeps;
+
 export interface PortfolioActionResult extends Omit<ActionResult, 'action'> {
   action: PortfolioAction;
 }
@@ -64,80 +79,10 @@ export interface PortfolioTickResult {
   pnl?: PnlTick;
 }
 
-/** The risk engine's figures as the planner's covariance (per day, in the engine's asset order). */
-export function riskCovarianceOf(f: PortfolioRiskFigures): RiskCovariance {
-  return { assets: f.assets, dailyCovariance: dailyCovarianceOf(f.assets, f.volAnnual, f.correlation), source: f.covarianceSource };
-}
-
-/** The planner's view of the risk figures (var-limit.ts). */
-export function planRiskOf(f: PortfolioRiskFigures, covariance: RiskCovariance): PlanRiskInput {
-  return { covariance, deltaUsd: f.deltaUsd, gammaUsd: f.gammaUsd, var99Usd: f.var99Usd };
-}
-
-/** The tick line's proxy hedges: per proxied asset, h* per proxy and the residual's 1-day 99% VaR. */
-function proxyTickFields(proxies: readonly ProxyHedge[] | undefined): Record<string, unknown> {
-  if (!proxies?.length) return {};
-  return {
-    proxyHedges: Object.fromEntries(proxies.map((h) => [h.asset, {
-      via: Object.fromEntries(h.legs.map((l) => [l.asset, Math.round(l.ratio * 1e4) / 1e4])),
-      residualVar99Usd: Math.round(h.residualVar99Usd * 100) / 100,
-      covariance: h.source,
-    }])),
-  };
-}
-
 const NO_DOUBTS: PortfolioDoubts = { portfolio: null, assets: {}, venues: {} };
 
-/** The tick line's figures: per asset (delta, band, hedge) and per venue bucket (ratio). */
-export function summarizePortfolio(a: PortfolioAssessment): Record<string, unknown> {
-  const assets: Record<AssetId, unknown> = {};
-  for (const x of a.assets) {
-    const u = (v: bigint) => fixedToString(v, x.decimals, Math.min(x.decimals, 6));
-    assets[x.asset] = {
-      price: fixedToString(x.priceE8, 8, 2), spot: u(x.spotUnits), hedge: u(x.hedgeUnits), delta: u(x.netUnits),
-      deviation: u(x.deviationUnits), band: u(x.bandUnits), inBand: x.inBand, deltaUsd: fixedToString(x.netUsdE8, 8, 2),
-    };
-  }
-  const venues: Record<string, unknown> = {};
-  for (const v of a.venues) {
-    venues[v.venue] = Object.fromEntries(
-      v.buckets.map((b) => [b.asset ?? 'account', {
-        ratio: b.ratioE18 >= MAX_UINT256 ? 'none' : fmtRatioE18(b.ratioE18), trigger: fmtRatioE18(b.triggerE18), breached: b.breached,
-        liquidationPrices: Object.fromEntries(Object.entries(b.liquidationPricesE8).map(([k, p]) => [k, p === null ? null : fixedToString(p, 8, 2)])),
-      }]),
-    );
-  }
-  return { block: a.blockNumber, assets, venues, netUsd: fixedToString(a.netUsdE8, 8, 2) };
-}
-
-/** Short text for a terminal: "ETH Δ+0.12/0.50 BTC Δ-0.003/0.02 | perp/ETH 0.2410 aave 1.5800". */
-function shortLine(a: PortfolioAssessment): string {
-  const assets = a.assets.map((x) => `${x.asset} dev ${fmtUnits(x.deviationUnits, x.decimals, '').trim()}/${fmtUnits(x.bandUnits, x.decimals, '').trim()}`);
-  const venues = a.venues.flatMap((v) => v.buckets.map((b) => `${b.asset === null ? v.venue : `${v.venue}/${b.asset}`} ${b.ratioE18 >= MAX_UINT256 ? 'none' : fmtRatioE18(b.ratioE18)}`));
-  return `${assets.join(' ')} | ${venues.join(' ')}`;
-}
-
-function logDoubtChanges(logger: Logger, before: PortfolioPolicyState, doubts: PortfolioDoubts): void {
-  const was: Record<string, string> = {
-    ...(before.safeMode ? { portfolio: before.safeMode.reason } : {}),
-    ...Object.fromEntries(Object.entries(before.safeAssets ?? {}).map(([k, v]) => [`asset ${k}`, v])),
-    ...Object.fromEntries(Object.entries(before.safeVenues ?? {}).map(([k, v]) => [`venue ${k}`, v])),
-  };
-  const now: Record<string, string> = {
-    ...(doubts.portfolio ? { portfolio: doubts.portfolio } : {}),
-    ...Object.fromEntries(Object.entries(doubts.assets).map(([k, v]) => [`asset ${k}`, v])),
-    ...Object.fromEntries(Object.entries(doubts.venues).map(([k, v]) => [`venue ${k}`, v])),
-  };
-  for (const [scope, reason] of Object.entries(now)) {
-    if (was[scope] === undefined) logger.warn({ event: 'safe_mode.entered', scope, reason }, `safe mode (${scope}): ${reason}`);
-  }
-  for (const [scope, reason] of Object.entries(was)) {
-    if (now[scope] === undefined) logger.info({ event: 'safe_mode.left', scope, was: reason }, `safe mode left (${scope}): data is sane again`);
-  }
-}
-
 /** A failure of the risk figures is logged and the tick goes on: they inform, they do not decide. */
-function riskOf(deps: PortfolioTickDeps, snapshot: PortfolioSnapshot, assessment: PortfolioAssessment): PortfolioRiskFigures | undefined {
+function riskOf(deps: AnyDeps, snapshot: PortfolioSnapshot, assessment: PortfolioAssessment): PortfolioRiskFigures | undefined {
   if (!deps.riskFigures) return undefined;
   try {
     return deps.riskFigures(snapshot, assessment);
@@ -147,11 +92,14 @@ function riskOf(deps: PortfolioTickDeps, snapshot: PortfolioSnapshot, assessment
   }
 }
 
-/** Like the risk figures, the attribution informs and never decides: a failure is logged. */
-async function pnlOf(deps: PortfolioTickDeps, snapshot: PortfolioSnapshot): Promise<PnlTick | undefined> {
+/**
+ * Like the risk figures, the attribution informs and never decides: a failure is logged. The
+ * call is yielded inside the try, so a rejection thrown back in by the async driver lands here.
+ */
+function* pnlOf(deps: AnyDeps, snapshot: PortfolioSnapshot): Generator<unknown, PnlTick | undefined, unknown> {
   if (!deps.attributePnl) return undefined;
   try {
-    return (await deps.attributePnl(snapshot)) ?? undefined;
+    return ((yield deps.attributePnl(snapshot)) as PnlTick | null) ?? undefined;
   } catch (err) {
     deps.logger.warn({ event: 'pnl.failed', err }, `P&L attribution failed: ${(err as Error).message}`);
     return undefined;
@@ -159,8 +107,37 @@ async function pnlOf(deps: PortfolioTickDeps, snapshot: PortfolioSnapshot): Prom
 }
 
 export async function portfolioTick(deps: PortfolioTickDeps, state: PortfolioRunnerState): Promise<PortfolioTickResult> {
+  const body = portfolioTickBody(deps, state);
+  let step = body.next();
+  while (!step.done) {
+    let answer: unknown;
+    try {
+      answer = await step.value;
+    } catch (err) {
+      // Into the body, where it was awaited: caught there (the attribution) or thrown out of here.
+      step = body.throw(err);
+      continue;
+    }
+    step = body.next(answer);
+  }
+  return step.value;
+}
+
+/** The same tick with I/O that answers at once (the portfolio backtest): no promise, no microtask. */
+export function portfolioTickSync(deps: SyncPortfolioTickDeps, state: PortfolioRunnerState): PortfolioTickResult {
+  const body = portfolioTickBody(deps, state);
+  let step = body.next();
+  while (!step.done) step = body.next(step.value);
+  return step.value;
+}
+
+/**
+ * The tick itself, written once for both drivers (as runner/tick.ts tickBody): each I/O is
+ * yielded and what comes back is its answer, hence the casts.
+ */
+function* portfolioTickBody(deps: AnyDeps, state: PortfolioRunnerState): Generator<unknown, PortfolioTickResult, unknown> {
   const { logger, portfolio, modelOf } = deps;
-  const snapshot = await deps.readSnapshot();
+  const snapshot = (yield deps.readSnapshot()) as PortfolioSnapshot;
   const assessed = assessPortfolio(portfolio, snapshot, modelOf);
   // Risk before the plan: proxy hedges and the VaR limit are planned on its covariance. Net
   // deltas do not depend on targets, so the first assessment gives the same figures.
@@ -168,7 +145,7 @@ export async function portfolioTick(deps: PortfolioTickDeps, state: PortfolioRun
   const covariance = risk ? riskCovarianceOf(risk) : undefined;
   const assessment = covariance && assessed.proxies ? assessPortfolio(portfolio, snapshot, modelOf, { covariance }) : assessed;
   const nowSec = Number(snapshot.blockTimestampSec);
-  const pnl = await pnlOf(deps, snapshot);
+  const pnl = yield* pnlOf(deps, snapshot);
   const doubts = deps.checkSanity?.(snapshot) ?? NO_DOUBTS;
   logDoubtChanges(logger, state.policy, doubts);
   const gate = deps.gate?.(snapshot) ?? { hold: null, hedgeHold: null, stale: null };
@@ -213,7 +190,7 @@ export async function portfolioTick(deps: PortfolioTickDeps, state: PortfolioRun
   const results: PortfolioActionResult[] = [];
   const base = { ...policy, hedgeHold: null };
   let blocked = held;
-  if (!blocked && plan.actions.length > 0 && deps.beforeSend) blocked = await deps.beforeSend(snapshot);
+  if (!blocked && plan.actions.length > 0 && deps.beforeSend) blocked = (yield deps.beforeSend(snapshot)) as string | null;
   if (blocked) {
     logger.warn({ event: 'action.held', actions: plan.actions.map((a) => a.kind), reason: blocked }, `not acting: ${blocked}`);
     for (const action of plan.actions) results.push({ action, outcome: 'held', reason: blocked, txs: [] });
@@ -228,7 +205,7 @@ export async function portfolioTick(deps: PortfolioTickDeps, state: PortfolioRun
       results.push({ action, outcome: 'blocked', reason: verdict.reason, txs: [] });
       break;
     }
-    const txs = await deps.execute(action, assessment, snapshot);
+    const txs = (yield deps.execute(action, assessment, snapshot)) as TxOutcome[];
     const result = { action, txs, ...describeOutcome(txs) };
     results.push(result);
     if (result.outcome === 'done' || result.outcome === 'pending') {
@@ -244,13 +221,4 @@ export async function portfolioTick(deps: PortfolioTickDeps, state: PortfolioRun
     }
   }
   return { snapshot, assessment, plan, results, state: { policy: { ...base, lastHedgeAtSecByAsset: lastHedge }, guard }, doubts, hold: null, stale: gate.stale, ...(risk ? { risk } : {}), ...(covariance ? { covariance } : {}), ...(pnl ? { pnl } : {}) };
-}
-
-/** USD notional of a hedge action at the asset's price (journal, caps across restarts). */
-export function hedgeNotionalUsdE8(action: PortfolioAction, portfolio: Portfolio, assessment: PortfolioAssessment): bigint {
-  if (action.kind !== 'adjustHedge') return 0n;
-  const a = portfolio.assets.find((x) => x.id === action.asset);
-  if (!a) return 0n;
-  const size = action.sizeDeltaUnits < 0n ? -action.sizeDeltaUnits : action.sizeDeltaUnits;
-  return unitsToUsdE8(size, assessment.prices.pricesE8[a.id] ?? 0n, a.decimals);
 }

@@ -5,6 +5,7 @@ import { pow10, unitsToUsdE8, usablePriceE8 } from '../core/portfolio/exposure.j
 import type { Portfolio, PortfolioAction, PortfolioSnapshot, VenueId } from '../portfolio/model.js';
 import { accruedMarket, borrowedAssets, toAssetsDown } from '../venues/morpho-math.js';
 import type { PortfolioActionResult } from './portfolio-tick.js';
+import { parseReleaseLabel } from '../venues/release.js';
 import type { PnlStore } from './portfolio-pnl-store.js';
 
 /**
@@ -116,7 +117,14 @@ function flowsOf(results: readonly PortfolioActionResult[]): Flows {
     else if (a.kind === 'moveCollateral') {
       add(a.from, -a.amountUnits);
       add(a.to, a.amountUnits);
-    } else trades.push({ venue: a.venue, asset: a.asset, sizeDeltaUnits: a.sizeDeltaUnits });
+    } else {
+      trades.push({ venue: a.venue, asset: a.asset, sizeDeltaUnits: a.sizeDeltaUnits });
+      // Collateral released to the wallet to pay the buy-back: out of the venue, not a loss.
+      for (const t of r.txs) {
+        const rel = t.status === 'mined' ? parseReleaseLabel(t.label) : null;
+        if (rel) add(rel.venue, -rel.units);
+      }
+    }
   }
   return { deposits, trades };
 }

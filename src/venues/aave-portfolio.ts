@@ -13,6 +13,9 @@ import type { CallAllowList } from '../core/guard.js';
 import { ceilDiv, minBig } from '../core/format.js';
 import { assertNever, type AaveVenueSpec, type AssetId, type AssetSpec, type PortfolioAction } from '../portfolio/model.js';
 import { AAVE_VARIABLE_RATE_MODE } from './aave-math.js';
+import { aaveCollateralModel } from './aave-collateral.js';
+import { priceContextOf } from '../core/portfolio/assess.js';
+import { releaseLabel } from './release.js';
 import { approvalIfShortAt } from './perp-portfolio.js';
 import type { PortfolioBuildContext, PortfolioVenue, PortfolioVenueDeps } from './portfolio-venues.js';
 import type { BuiltTxs, TxRequest } from './types.js';
@@ -232,15 +235,33 @@ export async function createAavePortfolioVenue(spec: AaveVenueSpec, deps: Portfo
     if (repayUnits <= 0n) return { status: 'refused', label, reason: `no ${assetId} debt to repay` };
     const buy = await exactOutLeg({ route: p.h.route, tokenIn: p.quote, tokenOut: p.asset }, repayUnits, deadlineSec, ctx);
     if ('refused' in buy) return { status: 'refused', label: buy.label, reason: buy.refused };
-    const quotedIn = buy.bound.kind === 'quote' ? buy.bound.quotedAmount : 0n;
-    if (wallet < quotedIn) return { status: 'refused', label: buy.label, reason: `buying ${fmt(repayUnits, p.asset)} needs ${fmt(quotedIn, p.quote)}, the wallet holds ${fmt(wallet, p.quote)}` };
     const maxIn = buy.bound.kind === 'quote' ? buy.bound.limitAmount : 0n;
+    // A wallet short of the buy-back's worst cost draws the rest from this account's own quote
+    // collateral, first: only what keeps its ratio at or above the trigger even if the buy-back
+    // then failed (and repaying that much debt raises the health factor again).
+    const quotedIn = buy.bound.kind === 'quote' ? buy.bound.quotedAmount : 0n;
+    const fromCollateral = quotedIn > wallet ? maxIn - wallet : 0n;
+    const withdraw: TxRequest[] = [];
+    if (fromCollateral > 0n) {
+      const room = collateralRoom(ctx);
+      if (fromCollateral > room) {
+        return { status: 'refused', label: buy.label, reason: `buying ${fmt(repayUnits, p.asset)} needs up to ${fmt(maxIn, p.quote)}; the wallet holds ${fmt(wallet, p.quote)} and ${spec.id} can release ${fmt(room, p.quote)} above its trigger` };
+      }
+      withdraw.push(poolTx(releaseLabel(spec.id, fromCollateral, quote.id), 'withdraw', [quote.token, fromCollateral, ctx.account]));
+    }
     const [approveQuote, approveAsset] = await Promise.all([
       approvalIfShortAt(ctx, quote.token, spec.swapRouter, maxIn, `approve ${quote.id} for the swap router`),
       approvalIfShortAt(ctx, p.asset.token, pool, repayUnits, `approve ${assetId} for the Aave pool`),
     ]);
     const repay = poolTx(label, 'repay', [p.asset.token, repayUnits, AAVE_VARIABLE_RATE_MODE, ctx.account]);
-    return { status: 'ready', txs: [...approveQuote, ...approveAsset, buy, repay] };
+    return { status: 'ready', txs: [...withdraw, ...approveQuote, ...approveAsset, buy, repay] };
+  }
+
+  /** Quote units this account can release keeping its health factor >= its trigger, from the planning snapshot. */
+  function collateralRoom(ctx: PortfolioBuildContext): bigint {
+    const account = ctx.snapshot.venues[spec.id];
+    if (account?.kind !== 'aave') return 0n;
+    return aaveCollateralModel.withdrawableUnits(spec, account, priceContextOf(ctx.portfolio, ctx.snapshot), null, spec.collateral.triggerE18);
   }
 
   async function buildDeposit(amountUnits: bigint, _bucket: AssetId | null, ctx: PortfolioBuildContext): Promise<BuiltTxs> {

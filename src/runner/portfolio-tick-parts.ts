@@ -1,3 +1,4 @@
+import { shortCostPcts } from '../venues/venue-rates.js';
 import type { Logger } from 'pino';
 import type { PortfolioAssessment } from '../core/portfolio/assess.js';
 import type { PortfolioPolicyState } from '../core/portfolio/plan.js';
@@ -55,7 +56,9 @@ export function summarizePortfolio(a: PortfolioAssessment): Record<string, unkno
       }]),
     );
   }
-  return { block: a.blockNumber, assets, venues, netUsd: fixedToString(a.netUsdE8, 8, 2) };
+  // Each venue's yearly cost of a short, percent (negative: the short earns), for logs and dashboards.
+  const shortCostAprPct = Object.fromEntries(a.venues.flatMap((v) => (v.account ? [[v.venue, shortCostPcts(v.account)]] : [])));
+  return { block: a.blockNumber, assets, venues, shortCostAprPct, netUsd: fixedToString(a.netUsdE8, 8, 2) };
 }
 
 /** Short text for a terminal: "ETH Δ+0.12/0.50 BTC Δ-0.003/0.02 | perp/ETH 0.2410 aave 1.5800". */

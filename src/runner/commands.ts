@@ -288,7 +288,10 @@ export async function historyCommand(config: KeeperConfig, opts: { limit: number
   }
   const journal = openJournal(path, Date.now, { lock: false }); // read beside a running keeper
   try {
-    const rows = journal.recentIntents(opts.limit).map((i) => ({ ...i, txs: journal.txsOfIntent(i.id).map(({ raw: _raw, ...t }) => t) }));
+    const rows = journal.recentIntents(opts.limit).map((i) => {
+      const orders = journal.orders.ofIntent(i.id);
+      return { ...i, txs: journal.txsOfIntent(i.id).map(({ raw: _raw, ...t }) => t), ...(orders.length ? { orders } : {}) };
+    });
     process.stdout.write(`${opts.json ? JSON.stringify(rows, null, 2) : formatHistory(rows)}\n`);
     return 0;
   } finally {

@@ -1,3 +1,4 @@
+import type { OrderRow } from '../journal/orders.js';
 import { fmtEth, fmtPriceE8, fmtRatioE18, fmtUsdc } from '../core/format.js';
 import type { Assessment, Snapshot } from '../core/types.js';
 
@@ -95,6 +96,7 @@ interface HistoryRow {
   status: string;
   detail: string | null;
   txs: Array<{ label: string; nonce: number; hash: string; status: string; block: string | null; gasUsed: string | null }>;
+  orders?: ReadonlyArray<Pick<OrderRow, 'venue' | 'isBuy' | 'sz' | 'coin' | 'px' | 'status' | 'filledUnits' | 'cloid'>>;
 }
 
 /** The `keeper history` screen: newest intents first, each with its transactions. */
@@ -104,7 +106,9 @@ export function formatHistory(rows: readonly HistoryRow[]): string {
     .map((r) => {
       const head = `#${r.id} ${new Date(r.createdAtMs).toISOString()} block ${r.block ?? '?'}  ${r.kind}  ${r.status.toUpperCase()}${r.detail ? ` (${r.detail})` : ''}`;
       const txs = r.txs.map((t) => `    ${t.label}  nonce ${t.nonce}  ${t.status}${t.block ? ` in block ${t.block}` : ''}${t.gasUsed ? `, gas ${t.gasUsed}` : ''}  ${t.hash}`);
-      return [head, `    why: ${r.reason}`, ...txs].join('\n');
+      // Orders on an off-chain venue (Hyperliquid): journaled before they were sent, with what filled.
+      const orders = (r.orders ?? []).map((o) => `    ${o.venue} order ${o.isBuy ? 'buy' : 'sell'} ${o.sz} ${o.coin} IOC at ${o.px}  ${o.status}${o.filledUnits !== null ? `, filled ${o.filledUnits} units` : ''}  cloid ${o.cloid}`);
+      return [head, `    why: ${r.reason}`, ...txs, ...orders].join('\n');
     })
     .join('\n\n');
 }

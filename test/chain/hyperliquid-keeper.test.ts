@@ -4,6 +4,7 @@ import { erc20Abi, type Address, type Hex } from 'viem';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { openJournal } from '../../src/journal/journal.js';
 import { formatPortfolioStatus } from '../../src/runner/portfolio-status.js';
+import { formatHistory } from '../../src/runner/status.js';
 import { startDevnetHyperliquid, type DevnetHyperliquid } from '../../src/devnet/hyperliquid/devnet.js';
 import type { CoinConfig } from '../../src/devnet/hyperliquid/exchange.js';
 import { useDevnet, type Devnet } from '../helpers/devnet.js';
@@ -96,6 +97,11 @@ describe('the portfolio keeper on Hyperliquid', () => {
     expect(row).toMatchObject({ status: 'filled', isBuy: 0, coin: 'ETH', filledUnits: (-lots * LOT).toString() });
     expect(row!.cloid).toMatch(/^0x[0-9a-f]{32}$/);
     expect(h.server.exchange.orderOf(d.address('portfolioDemo'), row!.cloid)?.h.status).toBe('filled');
+    // `keeper history` lists the order under its intent.
+    const j = openJournal(join(dir, 'journal.sqlite'), Date.now, { lock: false });
+    const history = formatHistory(j.recentIntents(10).map((i) => ({ ...i, txs: j.txsOfIntent(i.id), orders: j.orders.ofIntent(i.id) })));
+    j.close();
+    expect(history).toContain(`hl order sell ${row!.sz} ETH IOC at ${row!.px}  filled, filled ${row!.filledUnits} units  cloid ${row!.cloid}`);
     const sent = lines().find((l) => l['event'] === 'hyperliquid.order.sent');
     expect(sent?.['signer']).toBe(privateKeyToAccount(agent).address);
     const next = await keeper.tickOnce();

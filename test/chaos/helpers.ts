@@ -32,3 +32,10 @@ export function duplicateUsd(trades: Array<{ args: { sizeDeltaWei: bigint; fillP
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The portfolio demo account's perp trades on the ETH market from a block on. */
+export async function portfolioEthTradesSince(d: Devnet, fromBlock: bigint) {
+  const logs = await d.as('portfolioDemo').publicClient.getLogs({ address: d.addresses.perp, fromBlock, toBlock: 'latest' });
+  const me = d.address('portfolioDemo').toLowerCase();
+  return parseEventLogs({ abi: perpExchangeAbi, eventName: 'Traded', logs }).filter((l) => l.args.account.toLowerCase() === me && l.args.marketId === BigInt(d.addresses.perpMarketId));
+}

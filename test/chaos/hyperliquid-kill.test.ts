@@ -62,12 +62,16 @@ describe('chaos: kill -9 with a Hyperliquid order in flight', () => {
       const since = keeper.lines().length;
       // Down and up by 8-10%: each move needs one trade, on Hyperliquid (ETH's only instrument here).
       const price = (i % 2 === 0 ? 1_800n : 2_000n) + BigInt(Math.floor(rng() * 40));
+      // A third of the cycles, the venue executes the order and answers 2 s late: the kill lands
+      // after the fill, before the keeper hears of it (its journal says "placing").
+      const slow = rng() < 1 / 3;
+      if (slow) hl.server.injectDelay(2_000, 1, { endpoint: 'exchange' });
       await setPortfolioPrices(d, { eth: price * E8, btc: 60_000n * E8 });
       await keeper.waitForLine((l) => l['event'] === 'hyperliquid.order.sent', `cycle ${i}: an order sent`, 30_000, since);
-      const delayMs = rng() < 0.5 ? 0 : Math.floor(rng() * 60);
+      const delayMs = slow ? 300 : rng() < 0.5 ? 0 : Math.floor(rng() * 60);
       if (delayMs > 0) await new Promise((r) => setTimeout(r, delayMs));
       await keeper.kill9();
-      points.push(delayMs === 0 ? 'on send' : `+${delayMs} ms`);
+      points.push(slow ? 'answer 2 s late, killed at +300 ms' : delayMs === 0 ? 'on send' : `+${delayMs} ms`);
       keeper = startKeeper(['run'], env);
       await keeper.waitForLine((l) => l['event'] === 'tick', `cycle ${i}: a first tick after the restart`);
       await waitUntil(() => filledOrders().length >= before + 1, `cycle ${i}: the order on the venue`, 30_000, 50, [keeper]);

@@ -5,8 +5,9 @@ import { E8, setMarketPrice } from '../helpers/keeper.js';
 import { startRpcProxy } from '../../src/devnet/rpc-proxy.js';
 import { mulberry32 } from '../../src/core/risk/random.js';
 import { recordFault } from './record.js';
+import { KILL_POINTS, killAndRestart, type KillPoint } from './kill-cycle.js';
 import { duplicateUsd, nonceOf, tradesSince } from './helpers.js';
-import { judge, keeperEnv, reads, newDataDir, onChain, readJournal, startKeeper, waitUntil, type KeeperProcess, type Line } from './keeper-process.js';
+import { judge, keeperEnv, newDataDir, onChain, readJournal, startKeeper, type KeeperProcess, type Line } from './keeper-process.js';
 
 /**
  * `npm run chaos` sets CHAOS_KILLS=30; plain `npm test` runs a few cycles to stay fast.
@@ -15,11 +16,9 @@ import { judge, keeperEnv, reads, newDataDir, onChain, readJournal, startKeeper,
 const KILLS = Number(process.env['CHAOS_KILLS'] ?? 4);
 const SEED = Number(process.env['CHAOS_SEED'] ?? 20_240_611);
 
-type KillPoint = 'at once' | 'on the plan' | 'on tx.sent' | 'on tx.mined' | 'after a random delay';
-const POINTS: readonly KillPoint[] = ['at once', 'on the plan', 'on tx.sent', 'on tx.mined', 'after a random delay'];
+const POINTS = KILL_POINTS;
 
 const isTrade = (l: Line) => l['event'] === 'tx.sent' && l['label'] === 'perp.trade';
-const isPlan = (l: Line) => l['event'] === 'plan' && Array.isArray(l['actions']) && (l['actions'] as unknown[]).length > 0;
 
 describe('chaos: kill -9 at random points, again and again', () => {
   const devnet = useDevnet();
@@ -53,22 +52,7 @@ describe('chaos: kill -9 at random points, again and again', () => {
       const since = keeper.lines().length;
       await setMarketPrice(d, price * E8);
       if (manual) await d.test.setAutomine(false);
-      const what = `cycle ${i}: the kill point "${point}"`;
-      if (point === 'on the plan') await keeper.waitForLine(isPlan, what, 30_000, since);
-      if (point === 'on tx.sent') await keeper.waitForLine(isTrade, what, 30_000, since);
-      if (point === 'on tx.mined') await keeper.waitForLine((l) => l['event'] === 'tx.mined', what, 30_000, since);
-      if (point === 'after a random delay') await new Promise((r) => setTimeout(r, delayMs)); // the fault itself: a kill at a random instant
-      await keeper.kill9();
-      if (manual) {
-        await d.test.setAutomine(true);
-        await d.test.mine({ blocks: 1 }); // what was pending lands while no keeper runs
-      }
-      keeper = startKeeper(['run'], env);
-      // Reads count from its first tick: start-up checks read too.
-      await keeper.waitForLine((l) => l['event'] === 'tick', `cycle ${i}: a first tick after the restart`);
-      await waitUntil(async () => (await tradesSince(d, from)).length >= 1, `cycle ${i}: the hedge on chain`, 45_000, 100, [keeper]);
-      const r0 = reads(proxy);
-      await waitUntil(() => reads(proxy) >= r0 + 5, `cycle ${i}: five reads after the hedge`, 45_000, 50, [keeper]);
+      keeper = await killAndRestart({ d, keeper, proxy, env, cycle: i, point, manual, delayMs, since, isTrade, hedgesOnChain: async () => (await tradesSince(d, from)).length });
       cycles.push({ i, point, manual, price, trades: (await tradesSince(d, from)).length });
     }
     const last = await keeper.stop();

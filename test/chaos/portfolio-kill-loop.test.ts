@@ -1,15 +1,15 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { parseEventLogs } from 'viem';
-import { perpExchangeAbi } from '../../contracts-abi/index.js';
 import { devnetPortfolioYaml } from '../../src/devnet/portfolio-file.js';
 import { startRpcProxy } from '../../src/devnet/rpc-proxy.js';
 import { mulberry32 } from '../../src/core/risk/random.js';
 import { useDevnet, type Devnet } from '../helpers/devnet.js';
 import { portfolioKeeperOn, setPortfolioPrices } from '../helpers/portfolio-keeper.js';
 import { recordFault } from './record.js';
-import { newDataDir, onChain, readJournal, reads, startKeeper, waitUntil, type KeeperProcess, type Line } from './keeper-process.js';
+import { portfolioEthTradesSince } from './helpers.js';
+import { KILL_POINTS, killAndRestart, type KillPoint } from './kill-cycle.js';
+import { newDataDir, onChain, readJournal, startKeeper, type KeeperProcess, type Line } from './keeper-process.js';
 
 /**
  * The kill -9 loop against the portfolio keeper (PORTFOLIO_FILE, the multi-asset demo account):
@@ -22,11 +22,9 @@ const SEED = Number(process.env['CHAOS_SEED'] ?? 20_240_611) + 1;
 const E8 = 10n ** 8n;
 const BTC_USD = 60_000n * E8;
 
-type KillPoint = 'at once' | 'on the plan' | 'on tx.sent' | 'on tx.mined' | 'after a random delay';
-const POINTS: readonly KillPoint[] = ['at once', 'on the plan', 'on tx.sent', 'on tx.mined', 'after a random delay'];
+const POINTS = KILL_POINTS;
 
 const isTrade = (l: Line) => l['event'] === 'tx.sent' && l['label'] === 'perp.trade ETH';
-const isPlan = (l: Line) => l['event'] === 'plan' && Array.isArray(l['actions']) && (l['actions'] as unknown[]).length > 0;
 
 /** ETH hedged on the perp first (the demo's yaml); BTC's band wide so only ETH trades; a fixed 0.5 ETH band. */
 const yamlFor = (d: Devnet) =>
@@ -34,12 +32,6 @@ const yamlFor = (d: Devnet) =>
     .replace(/^ {4}ETH: \{ hedgeRatio.*$/m, '    ETH: { hedgeRatio: 1, band: 0.5, bandPct: 0, hysteresis: 0.5, minTrade: 0.01, maxTrade: 50, maxNotionalPerDayUsd: 100000000 }')
     .replace(/^ {4}BTC: \{ hedgeRatio.*$/m, '    BTC: { hedgeRatio: 1, band: 100, bandPct: 0, hysteresis: 0.5, minTrade: 0.0005, maxTrade: 2, maxNotionalPerDayUsd: 100000000 }');
 
-async function ethTradesSince(d: Devnet, fromBlock: bigint) {
-  const pc = d.as('portfolioDemo').publicClient;
-  const logs = await pc.getLogs({ address: d.addresses.perp, fromBlock, toBlock: 'latest' });
-  const me = d.address('portfolioDemo').toLowerCase();
-  return parseEventLogs({ abi: perpExchangeAbi, eventName: 'Traded', logs }).filter((l) => l.args.account.toLowerCase() === me && l.args.marketId === BigInt(d.addresses.perpMarketId));
-}
 
 describe('chaos: kill -9 the portfolio keeper at random points', () => {
   const devnet = useDevnet();
@@ -75,26 +67,12 @@ describe('chaos: kill -9 the portfolio keeper at random points', () => {
       const since = keeper.lines().length;
       await setPortfolioPrices(d, { eth: price * E8, btc: BTC_USD });
       if (manual) await d.test.setAutomine(false);
-      const what = `cycle ${i}: the kill point "${point}"`;
-      if (point === 'on the plan') await keeper.waitForLine(isPlan, what, 30_000, since);
-      if (point === 'on tx.sent') await keeper.waitForLine(isTrade, what, 30_000, since);
-      if (point === 'on tx.mined') await keeper.waitForLine((l) => l['event'] === 'tx.mined', what, 30_000, since);
-      if (point === 'after a random delay') await new Promise((r) => setTimeout(r, delayMs)); // the fault: a kill at a random instant
-      await keeper.kill9();
-      if (manual) {
-        await d.test.setAutomine(true);
-        await d.test.mine({ blocks: 1 }); // what was pending lands while no keeper runs
-      }
-      keeper = startKeeper(['run'], env);
-      await keeper.waitForLine((l) => l['event'] === 'tick', `cycle ${i}: a first tick after the restart`);
-      await waitUntil(async () => (await ethTradesSince(d, from)).length >= 1, `cycle ${i}: the hedge on chain`, 45_000, 100, [keeper]);
-      const r0 = reads(proxy);
-      await waitUntil(() => reads(proxy) >= r0 + 5, `cycle ${i}: five reads after the hedge`, 45_000, 50, [keeper]);
-      cycles.push({ i, point, manual, price, trades: (await ethTradesSince(d, from)).length });
+      keeper = await killAndRestart({ d, keeper, proxy, env, cycle: i, point, manual, delayMs, since, isTrade, hedgesOnChain: async () => (await portfolioEthTradesSince(d, from)).length });
+      cycles.push({ i, point, manual, price, trades: (await portfolioEthTradesSince(d, from)).length });
     }
     const last = await keeper.stop();
 
-    const trades = await ethTradesSince(d, start + 1n);
+    const trades = await portfolioEthTradesSince(d, start + 1n);
     const table = cycles.map((c) => `#${c.i} ${c.point}${c.manual ? ' (nothing mined)' : ''} $${c.price}: ${c.trades}`).join('\n');
     expect(cycles.filter((c) => c.trades !== 1), table).toEqual([]);
     expect(trades.length).toBe(KILLS);

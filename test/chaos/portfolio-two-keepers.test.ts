@@ -1,13 +1,12 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { parseEventLogs } from 'viem';
-import { perpExchangeAbi } from '../../contracts-abi/index.js';
 import { devnetPortfolioYaml } from '../../src/devnet/portfolio-file.js';
 import { startRpcProxy, type RpcProxy } from '../../src/devnet/rpc-proxy.js';
 import { useDevnet, type Devnet } from '../helpers/devnet.js';
 import { setPortfolioPrices } from '../helpers/portfolio-keeper.js';
 import { recordFault } from './record.js';
+import { portfolioEthTradesSince } from './helpers.js';
 import { newDataDir, onChain, readJournal, reads, startKeeper, waitUntil, type KeeperProcess, type Line } from './keeper-process.js';
 
 /**
@@ -25,11 +24,6 @@ const yamlFor = (d: Devnet) =>
     .replace(/^ {4}ETH: \{ hedgeRatio.*$/m, '    ETH: { hedgeRatio: 1, band: 0.5, bandPct: 0, hysteresis: 0.5, minTrade: 0.01, maxTrade: 50, maxNotionalPerDayUsd: 100000000 }')
     .replace(/^ {4}BTC: \{ hedgeRatio.*$/m, '    BTC: { hedgeRatio: 1, band: 100, bandPct: 0, hysteresis: 0.5, minTrade: 0.0005, maxTrade: 2, maxNotionalPerDayUsd: 100000000 }');
 
-async function ethTradesSince(d: Devnet, fromBlock: bigint) {
-  const logs = await d.as('portfolioDemo').publicClient.getLogs({ address: d.addresses.perp, fromBlock, toBlock: 'latest' });
-  const me = d.address('portfolioDemo').toLowerCase();
-  return parseEventLogs({ abi: perpExchangeAbi, eventName: 'Traded', logs }).filter((l) => l.args.account.toLowerCase() === me && l.args.marketId === BigInt(d.addresses.perpMarketId));
-}
 
 describe('chaos: two portfolio keepers on one key', { timeout: 150_000 }, () => {
   const devnet = useDevnet();
@@ -70,16 +64,16 @@ describe('chaos: two portfolio keepers on one key', { timeout: 150_000 }, () => 
       await setPortfolioPrices(d, { eth: price * E8, btc: 60_000n * E8 });
       const base = new Map(alive().map((x) => [x, reads(x.proxy)]));
       await waitUntil(
-        async () => (await ethTradesSince(d, from)).length >= 1 || alive().every((x) => reads(x.proxy) >= (base.get(x) ?? 0) + 5),
+        async () => (await portfolioEthTradesSince(d, from)).length >= 1 || alive().every((x) => reads(x.proxy) >= (base.get(x) ?? 0) + 5),
         `a hedge after the move to ${price}`, 45_000, 100, keepers.map((x) => x.k),
       );
       // Four more reads by each keeper still running: four chances to trade again.
       const more = new Map(alive().map((x) => [x, reads(x.proxy)]));
       await waitUntil(() => alive().every((x) => reads(x.proxy) >= (more.get(x) ?? 0) + 4), `four more reads after the move to ${price}`, 45_000, 50, keepers.map((x) => x.k));
-      perMove.push((await ethTradesSince(d, from)).length);
+      perMove.push((await portfolioEthTradesSince(d, from)).length);
     }
     const runs = await Promise.all(keepers.map((x) => x.k.stop()));
-    const trades = await ethTradesSince(d, start + 1n);
+    const trades = await portfolioEthTradesSince(d, start + 1n);
     expect(perMove.every((n) => n <= 1), `ETH trades per move: ${perMove.join(', ')}`).toBe(true);
     expect(trades.length).toBeGreaterThanOrEqual(1);
     const journaled = new Set(dirs.flatMap((dir) => onChain(readJournal(join(dir, 'journal.sqlite')).txs).map((t) => t.hash)));

@@ -22,6 +22,8 @@ export interface LocalHyperliquidServer {
    * answer lost (a proxy's 502 after the venue executed the order: the fate the keeper must ask).
    */
   injectFault(status: 429 | 500 | 502 | 503, count?: number, opts?: { endpoint?: 'info' | 'exchange'; afterProcessing?: boolean }): void;
+  /** The next `count` requests (of `endpoint`) are carried out at once and answered `ms` later (a slow venue or link). */
+  injectDelay(ms: number, count?: number, opts?: { endpoint?: 'info' | 'exchange' }): void;
   /** Requests answered, by endpoint (faults included). */
   readonly requests: { info: number; exchange: number };
   close(): Promise<void>;
@@ -93,6 +95,7 @@ export async function startLocalHyperliquid(opts: ServerOptions): Promise<LocalH
   const ex = new LocalHyperliquid(opts);
   const isTestnet = opts.isTestnet ?? false;
   const faults: Array<{ status: number; endpoint?: 'info' | 'exchange'; afterProcessing?: boolean }> = [];
+  const delays: Array<{ ms: number; endpoint?: 'info' | 'exchange' }> = [];
   const requests = { info: 0, exchange: 0 };
   // One request at a time: the venue sequences actions, and a test must see them in order.
   let queue: Promise<unknown> = Promise.resolve();
@@ -114,6 +117,8 @@ export async function startLocalHyperliquid(opts: ServerOptions): Promise<LocalH
     }
     await ex.refresh();
     const reply = await answer(endpoint, body);
+    const d = delays.findIndex((x) => x.endpoint === undefined || x.endpoint === endpoint);
+    if (d >= 0) await new Promise((r) => setTimeout(r, delays.splice(d, 1)[0]!.ms));
     return fault !== undefined ? faultReply(fault.status) : reply;
   };
 
@@ -152,6 +157,9 @@ export async function startLocalHyperliquid(opts: ServerOptions): Promise<LocalH
     requests,
     injectFault(status, count = 1, o = {}) {
       for (let i = 0; i < count; i++) faults.push({ status, ...o });
+    },
+    injectDelay(ms, count = 1, o = {}) {
+      for (let i = 0; i < count; i++) delays.push({ ms, ...o });
     },
     close: () =>
       new Promise<void>((resolve) => {

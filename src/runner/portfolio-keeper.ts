@@ -163,6 +163,8 @@ export async function createPortfolioKeeper(opts: PortfolioKeeperOptions): Promi
   if (!opts.risk) await risk.load();
   const pnl = createPnlAttribution({
     portfolio,
+    // Sent in one tick, mined in a later block: counted in the interval that sees it mined.
+    settle: (r) => (journal ? withSettled(r, journal) : r),
     logger,
     // Beside the price records, per chain and account: a restart resumes since-start and the last 24 h.
     store: recordDir === null ? undefined : createPnlStore({ dataDir: recordDir, chainId: opts.chainId, account, warn: (msg, fields) => logger.warn(fields, msg) }),

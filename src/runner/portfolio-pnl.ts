@@ -73,9 +73,17 @@ export interface PnlAttributionOptions {
   store?: PnlStore;
   /** A failed write of the store is a warning, never a failed tick. */
   logger?: Pick<Logger, 'warn'>;
+  /**
+   * A result still 'pending' when its tick ended (sent, not yet mined), as the journal knows it
+   * now (runner/tick.ts withSettled): its flows, fees and gas belong to the first interval whose
+   * end snapshot includes the block it mined in. Absent: pending results count as not done.
+   */
+  settle?: (result: PortfolioActionResult) => PortfolioActionResult;
 }
 
 const DAY_SEC = 86_400n;
+/** A result still pending after this many intervals is dropped from the attribution (its flows land in `unexplained`). */
+const MAX_CARRIED_INTERVALS = 100;
 
 export function zeroParts(): PnlParts {
   return { lpFees: 0n, lpPriceMove: 0n, lpLossVsHolding: 0n, hedge: {}, fundingInterest: 0n, tradingFees: 0n, gas: 0n, unexplained: 0n, total: 0n };
@@ -275,7 +283,8 @@ export function portfolioValueE8(p: Portfolio, s: PortfolioSnapshot): bigint {
 
 export function createPnlAttribution(opts: PnlAttributionOptions): PnlAttribution {
   let last: PortfolioSnapshot | null = null;
-  let pending: readonly PortfolioActionResult[] = [];
+  /** Results not yet attributed, with how many intervals each has been carried over. */
+  let pending: ReadonlyArray<{ r: PortfolioActionResult; age: number }> = [];
   /** Intervals older than the 24 h window, summed (and, on file, the `base` line). */
   let base = zeroParts();
   let window: PnlInterval[] = [];
@@ -342,12 +351,18 @@ export function createPnlAttribution(opts: PnlAttributionOptions): PnlAttributio
         if (store && onFile > 2 * window.length + 100) compact();
         return null;
       }
+      // What landed by this snapshot's block is this interval's; what is still on its way, the next one's.
+      const settled = pending.map((p) => ({ r: p.r.outcome === 'pending' && opts.settle ? opts.settle(p.r) : p.r, age: p.age }));
+      const landed = (r: PortfolioActionResult) =>
+        r.outcome !== 'pending' && r.txs.every((t) => t.status !== 'mined' || t.blockNumber <= snapshot.blockNumber);
+      const acted = settled.filter((p) => landed(p.r)).map((p) => p.r);
       let gasWei = 0n;
       if (opts.gasCostWei) {
-        for (const t of pending.flatMap((r) => r.txs)) if (t.status === 'mined') gasWei += await opts.gasCostWei(t.hash);
+        for (const t of acted.flatMap((r) => r.txs)) if (t.status === 'mined') gasWei += await opts.gasCostWei(t.hash);
       }
-      const interval = attributeInterval(opts.portfolio, prev, snapshot, pending, gasWei);
-      pending = [];
+      const interval = attributeInterval(opts.portfolio, prev, snapshot, acted, gasWei);
+      // A transaction that never mines (dropped, replaced by another) is not carried forever.
+      pending = settled.filter((p) => !landed(p.r) && p.age < MAX_CARRIED_INTERVALS).map((p) => ({ r: p.r, age: p.age + 1 }));
       count += 1;
       newestSec = snapshot.blockTimestampSec;
       window.push(interval);
@@ -364,7 +379,7 @@ export function createPnlAttribution(opts: PnlAttributionOptions): PnlAttributio
       return interval;
     },
     acted(results) {
-      pending = results;
+      pending = [...pending, ...results.map((r) => ({ r, age: 0 }))];
     },
     report() {
       // The window was last evicted at the newest interval's block time: it is the last 24 h.

@@ -165,6 +165,35 @@ describe('createPnlAttribution', () => {
   });
 });
 
+describe('createPnlAttribution: actions still pending at the end of their tick', () => {
+  // The keeper sends and the tick ends before the block mines (1 s blocks): the result is
+  // 'pending'. Its flows belong to the interval whose end snapshot includes the mined block.
+  const pendingTopUp: PortfolioActionResult = { ...topUp, outcome: 'pending', txs: [{ status: 'sent', label: 'deposit', hash, nonce: 7 }] };
+  const minedAt = (block: bigint): PortfolioActionResult => ({ ...topUp, txs: [{ status: 'mined', label: 'deposit', hash, gasUsed: 100_000n, blockNumber: block }] });
+
+  it('are settled when the next snapshot is attributed, and count there: the top-up is a flow, not P&L', async () => {
+    const pnl = createPnlAttribution({ portfolio, gasCostWei: async () => ETH / 1000n, settle: () => minedAt(101n) });
+    await pnl.observe(s0);
+    pnl.acted([pendingTopUp]);
+    const x = (await pnl.observe(s1))!;
+    expect(x).toEqual(attributeInterval(portfolio, s0, s1, [minedAt(101n)], ETH / 1000n));
+    expect(x.unexplained).toBe(0n);
+  });
+
+  it('mined after the snapshot that ends the interval, or not mined yet: carried to the next interval', async () => {
+    let settled: PortfolioActionResult = pendingTopUp;
+    const pnl = createPnlAttribution({ portfolio, gasCostWei: async () => ETH / 1000n, settle: () => settled });
+    await pnl.observe(s0);
+    pnl.acted([pendingTopUp]);
+    // Still pending at s1's attribution: s0 → s1 is explained without it.
+    expect(await pnl.observe(s1)).toEqual(attributeInterval(portfolio, s0, s1, [], 0n));
+    pnl.acted([]);
+    settled = minedAt(102n);
+    const s2 = { ...s1, blockNumber: 102n, blockTimestampSec: s1.blockTimestampSec + 1n };
+    expect(await pnl.observe(s2)).toEqual(attributeInterval(portfolio, s1, s2, [minedAt(102n)], ETH / 1000n));
+  });
+});
+
 describe('wiring: the tick line, the tick result, /metrics and status', () => {
   const interval = attributeInterval(portfolio, s0, s1, [topUp], ETH / 1000n);
   const tickPnl = { interval, sinceStart: interval };

@@ -370,6 +370,11 @@ export interface HyperliquidMarketAccount {
   readonly fundingRateHourlyE18: bigint;
   /** The venue's own liquidation price, E8; null = none. */
   readonly liquidationPriceE8: bigint | null;
+  /**
+   * Orders resting on the book for this coin (`openOrders`): not the keeper's (it places IOC
+   * orders only), and any of them can change the position when it fills. Absent = not read.
+   */
+  readonly restingOrders?: number;
 }
 
 export interface HyperliquidVenueAccount {

@@ -96,16 +96,21 @@ export function createHyperliquidDesk(opts: HyperliquidDeskOptions): Hyperliquid
   const log = logger.child({ venue: spec.id });
 
   /** Asset units the venue filled of a journaled order, from its orderStatus answer; null = the venue does not know it. */
-  async function askVenue(row: OrderRow): Promise<{ filledUnits: bigint; status: string } | null> {
+  async function askVenue(row: OrderRow): Promise<{ filledUnits: bigint; status: string; avgPxE8?: bigint } | null> {
     const res = await withBackoff(backoff, () => info.orderStatus({ user: spec.user, oid: row.cloid }));
     if (res.status !== 'order') return null;
     const o = res.order.order;
+    // Its fills (by oid): the price it was booked at.
+    const fills = (await withBackoff(backoff, () => info.userFills({ user: spec.user }))).filter((f) => f.oid === o.oid);
     const asset = assets[row.asset];
     if (!asset) throw new Error(`hyperliquid venue ${spec.id}: order ${row.cloid} names asset ${row.asset}, not in the portfolio`);
-    const szDecimals = Math.max(decimals(o.origSz), decimals(o.sz));
+    const szDecimals = Math.max(decimals(o.origSz), decimals(o.sz), ...fills.map((f) => decimals(f.sz)));
     const filledLots = decimalToScaled(o.origSz, szDecimals) - decimalToScaled(o.sz, szDecimals);
     const units = lotsToUnits(filledLots, asset.decimals, szDecimals);
-    return { filledUnits: o.side === 'B' ? units : -units, status: res.order.status };
+    const fillLots = fills.map((f) => decimalToScaled(f.sz, szDecimals));
+    const lots = fillLots.reduce((a, b) => a + b, 0n);
+    const avgPxE8 = lots === 0n ? undefined : fills.reduce((a, f, i) => a + fillLots[i]! * decimalToScaled(f.px, 8), 0n) / lots;
+    return { filledUnits: o.side === 'B' ? units : -units, status: res.order.status, ...(avgPxE8 !== undefined ? { avgPxE8 } : {}) };
   }
 
   /** Orders journaled but not answered: ask the venue; a venue that cannot say keeps the doubt. */
@@ -125,7 +130,7 @@ export function createHyperliquidDesk(opts: HyperliquidDeskOptions): Hyperliquid
         continue;
       }
       const status = found.filledUnits === 0n ? 'rejected' : found.status === 'filled' ? 'filled' : 'partial';
-      journal.orders.settle(row.cloid, status, { filledUnits: found.filledUnits, detail: `venue status ${found.status}` });
+      journal.orders.settle(row.cloid, status, { filledUnits: found.filledUnits, ...(found.avgPxE8 !== undefined ? { avgPxE8: found.avgPxE8 } : {}), detail: `venue status ${found.status}` });
       journal.finishIntent(row.intentId, found.filledUnits === 0n ? 'failed' : 'done', `order ${row.cloid}: venue status ${found.status}`);
       // Its fill is already in the position just read; the expectation catches up with it.
       if (expected) expected = { ...expected, [row.asset]: (expected[row.asset] ?? 0n) + found.filledUnits };
@@ -135,6 +140,20 @@ export function createHyperliquidDesk(opts: HyperliquidDeskOptions): Hyperliquid
       );
     }
     return null;
+  }
+
+  /** Resting orders on a hedged coin: said when they appear (they are the user's; any fill shows as drift). */
+  let restingSeen: Record<string, number> = {};
+  function checkResting(account: HyperliquidVenueAccount): void {
+    const now: Record<string, number> = {};
+    for (const [asset, m] of Object.entries(account.markets)) {
+      const n = m.restingOrders ?? 0;
+      if (n > 0) now[asset] = n;
+      if (n > 0 && (restingSeen[asset] ?? 0) === 0) {
+        log.warn({ event: 'hyperliquid.resting_orders', asset, coin: m.coin, count: n }, `hyperliquid ${spec.id}: ${n} order(s) resting on ${m.coin}, not the keeper's: a fill changes the position without it (reported as drift, replanned)`);
+      }
+    }
+    restingSeen = now;
   }
 
   function checkDrift(account: HyperliquidVenueAccount): void {
@@ -184,6 +203,7 @@ export function createHyperliquidDesk(opts: HyperliquidDeskOptions): Hyperliquid
       const unsettled = await settleOrders();
       // Until every order's fill is known, the expectation cannot be compared (nor replaced).
       if (unsettled) return { account, doubt: unsettled };
+      checkResting(account);
       checkDrift(account);
       try {
         return await creditDeposits(account);

@@ -5,7 +5,8 @@ import { decimalToScaled } from './hyperliquid-rules.js';
 /**
  * Reads a Hyperliquid account over the venue's HTTP API with the SDK: `metaAndAssetCtxs` (asset
  * index, szDecimals, max leverage, mark, oracle price and funding: funding is in the asset
- * contexts, not in `meta`) and `clearinghouseState` (positions, margin, liquidation prices).
+ * contexts, not in `meta`), `clearinghouseState` (positions, margin, liquidation prices) and
+ * `openOrders` (orders resting on the keeper's coins), the three at once.
  *
  * A 429 or 5xx answer is retried with exponential back-off (baseDelayMs × 2^attempt, `attempts`
  * tries in all); a venue that keeps refusing is an infrastructure failure and throws, naming the
@@ -68,9 +69,10 @@ export function createHyperliquidReader(opts: HyperliquidReaderOptions): Hyperli
   return {
     info,
     async read(spec, assets, quoteDecimals) {
-      const [[meta, ctxs], state] = await Promise.all([
+      const [[meta, ctxs], state, open] = await Promise.all([
         withBackoff(opts, () => info.metaAndAssetCtxs()),
         withBackoff(opts, () => info.clearinghouseState({ user: spec.user })),
+        withBackoff(opts, () => info.openOrders({ user: spec.user })),
       ]);
       const usd = (x: string): bigint => decimalToScaled(x, quoteDecimals);
       const markets: Record<string, HyperliquidMarketAccount> = {};
@@ -93,6 +95,7 @@ export function createHyperliquidReader(opts: HyperliquidReaderOptions): Hyperli
           oraclePriceE8: decimalToScaled(ctx.oraclePx, 8),
           fundingRateHourlyE18: decimalToScaled(ctx.funding, 18),
           liquidationPriceE8: pos?.liquidationPx === null || pos === undefined ? null : decimalToScaled(pos.liquidationPx, 8),
+          restingOrders: open.filter((o) => o.coin === coin).length,
         };
       }
       const summary = state.crossMarginSummary;

@@ -127,11 +127,11 @@ describe('local Hyperliquid exchange through the SDK', () => {
   it('a 429 is backed off by the reader (250 ms, then 500 ms) and reported once it persists; an order under 429 is not placed', async () => {
     const delays: number[] = [];
     const r = createHyperliquidReader({ apiUrl: server.url, attempts: 3, baseDelayMs: 250, sleep: async (ms) => void delays.push(ms) });
-    // The read's two requests run in parallel: three 429s are two first refusals and one second.
-    server.injectFault(429, 3);
+    // The read's three requests (meta, account, open orders) run in parallel: four 429s are three first refusals and one second.
+    server.injectFault(429, 4);
     expect((await r.read(spec, assets, 6)).markets['ETH']!.sizeUnits).toBe(-(7n * ONE) / 10n);
-    expect(delays.sort((a, b) => a - b)).toEqual([250, 250, 500]);
-    server.injectFault(429, 6);
+    expect(delays.sort((a, b) => a - b)).toEqual([250, 250, 250, 500]);
+    server.injectFault(429, 9);
     const err = await r.read(spec, assets, 6).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(HyperliquidUnavailableError);
     expect((err as Error).message).toBe('hyperliquid API rate-limited (429) after 3 attempt(s)');

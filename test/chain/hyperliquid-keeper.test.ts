@@ -169,7 +169,9 @@ describe('the portfolio keeper on Hyperliquid', () => {
 
     const second = await portfolioKeeperOn(d, { yaml: withHl(h.server.url, d), dir: first.dir, keeper: { hyperliquid: noWait } });
     const t = await second.keeper.tickOnce();
-    expect(orders(first.dir)).toMatchObject([{ status: 'filled', filledUnits: filled.toString() }]);
+    // Booked at what the venue filled, at its fills' average price (userFills by oid).
+    const venueFill = [...h.server.exchange.accounts.get(d.address('portfolioDemo').toLowerCase())!.fills].pop()!;
+    expect(orders(first.dir)).toMatchObject([{ status: 'filled', filledUnits: filled.toString(), avgPxE8: venueFill.pxE8.toString() }]);
     expect(second.lines().some((l) => l['event'] === 'hyperliquid.order.settled')).toBe(true);
     expect(t.assessment.assets.find((x) => x.asset === 'ETH')?.inBand).toBe(true);
     expect(h.server.requests.exchange).toBe(exchangeRequests); // no second order
@@ -201,6 +203,20 @@ describe('the portfolio keeper on Hyperliquid', () => {
     expect(after).toBeGreaterThan(hedged - ONE / 2n);
     await keeper.tickOnce();
     expect(lines().filter((l) => l['event'] === 'hyperliquid.position_drift')).toHaveLength(1);
+    keeper.close();
+  });
+
+  it('an order resting on a hedged coin (not the keeper\'s) is read with the account and said once', async () => {
+    const d = devnet();
+    const h = await startHl(d);
+    const user = new ExchangeClient({ transport: new HttpTransport({ apiUrl: h.server.url }), wallet: privateKeyToAccount(d.key('portfolioDemo')) });
+    // A bid far under the market: it rests.
+    await user.order({ orders: [{ a: 0, b: true, p: '1000', s: '1', r: false, t: { limit: { tif: 'Gtc' } } }], grouping: 'na' });
+    const { keeper, lines } = await portfolioKeeperOn(d, { yaml: withHl(h.server.url, d), keeper: { hyperliquid: noWait } });
+    const r = await keeper.tickOnce();
+    expect(r.snapshot.venues['hl']?.kind === 'hyperliquid' && r.snapshot.venues['hl'].markets['ETH']?.restingOrders).toBe(1);
+    await keeper.tickOnce();
+    expect(lines().filter((l) => l['event'] === 'hyperliquid.resting_orders')).toMatchObject([{ asset: 'ETH', coin: 'ETH', count: 1 }]);
     keeper.close();
   });
 

@@ -59,4 +59,9 @@ export interface VenueModel<S extends VenueSpec = VenueSpec, A extends VenueAcco
    * the keeper then leaves that venue alone and alerts. Absent = nothing to compare.
    */
   consistency?(spec: S, account: A, ctx: PriceContext): string | null;
+  /**
+   * The yearly cost of holding a short of `asset` here, E18, signed (negative: the short earns
+   * funding); null = unknown (src/venues/venue-rates.ts). Absent = the venue quotes no rate.
+   */
+  shortCostAprE18?(spec: S, account: A, asset: AssetId): bigint | null;
 }

@@ -1,3 +1,4 @@
+import { shortCostAprE18 } from './venue-rates.js';
 import type { AaveReserveHolding, AaveVenueAccount, AaveVenueSpec, AssetId, AssetSpec } from '../portfolio/model.js';
 import type { CollateralBucket, PriceContext, VenueChange, VenueModel } from '../portfolio/venue-model.js';
 import { MAX_UINT256, WAD, aaveBaseValueE8, percentDiv, percentMul, wadDiv } from './aave-math.js';
@@ -184,6 +185,8 @@ export function aaveAccountTotals(account: AaveVenueAccount): AaveTotals {
 }
 
 export const aaveCollateralModel: VenueModel<AaveVenueSpec, AaveVenueAccount> = {
+  shortCostAprE18: (spec, account, asset) => shortCostAprE18(spec, account, asset),
+
   hedgeUnits(_spec, account, asset) {
     const token = asset.token.toLowerCase();
     const p = positionsOf(account).find((r) => r.token === token);

@@ -1,3 +1,4 @@
+import { shortCostAprE18 } from './venue-rates.js';
 import type { AssetId, HyperliquidVenueAccount, HyperliquidVenueSpec } from '../portfolio/model.js';
 import type { CollateralBucket, PriceContext, VenueChange, VenueModel } from '../portfolio/venue-model.js';
 import { E18, E8, MAX_UINT256, absBig, ceilDiv } from '../core/format.js';
@@ -97,6 +98,8 @@ function assertBucket(spec: HyperliquidVenueSpec, bucket: AssetId | null): void 
 }
 
 export const hyperliquidCollateralModel: VenueModel<HyperliquidVenueSpec, HyperliquidVenueAccount> = {
+  shortCostAprE18: (spec, account, asset) => shortCostAprE18(spec, account, asset),
+
   hedgeUnits(spec, account, asset) {
     if (spec.markets[asset.id] === undefined) return 0n;
     const m = account.markets[asset.id];

@@ -1,3 +1,4 @@
+import { shortCostAprE18 } from './venue-rates.js';
 import type { AssetId, AssetSpec, MorphoMarketState, MorphoVenueAccount, MorphoVenueSpec } from '../portfolio/model.js';
 import type { CollateralBucket, PriceContext, VenueChange, VenueModel } from '../portfolio/venue-model.js';
 import {
@@ -105,6 +106,8 @@ function assetCheck(spec: MorphoVenueSpec, ctx: PriceContext): AssetSpec {
 }
 
 export const morphoCollateralModel: VenueModel<MorphoVenueSpec, MorphoVenueAccount> = {
+  shortCostAprE18: (spec, account, asset) => shortCostAprE18(spec, account, asset),
+
   hedgeUnits(spec, account, asset) {
     if (asset.id !== spec.loanAsset) return 0n;
     const s = stateOf(account);

@@ -1,3 +1,4 @@
+import { shortCostAprE18 } from './venue-rates.js';
 import type { AssetId, AssetSpec, PerpMarketAccount, PerpVenueAccount, PerpVenueSpec } from '../portfolio/model.js';
 import type { CollateralBucket, PriceContext, VenueChange, VenueModel } from '../portfolio/venue-model.js';
 import { E18, MAX_UINT256, absBig, ceilDiv } from '../core/format.js';
@@ -135,6 +136,8 @@ function applyChange(spec: PerpVenueSpec, ctx: PriceContext, v: MarketView, chan
 }
 
 export const perpCollateralModel: VenueModel<PerpVenueSpec, PerpVenueAccount> = {
+  shortCostAprE18: (spec, account, asset) => shortCostAprE18(spec, account, asset),
+
   hedgeUnits(spec, account, asset) {
     if (spec.markets[asset.id] === undefined) return 0n;
     return sizeE18ToUnits(marketOf(spec, account, asset.id).sizeE18, asset.decimals);

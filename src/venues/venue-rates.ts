@@ -72,10 +72,7 @@ export function shortCostAprE18(spec: VenueSpec, account: VenueAccount | null | 
   }
 }
 
-/** "3.10%" (2 decimals, half to even); "unknown" for null. */
-export function fmtAprPct(aprE18: bigint | null): string {
-  return aprE18 === null ? 'unknown' : `${fixedToString(aprE18 * 100n, 18, 2)}%`;
-}
+export { fmtAprPct } from '../core/portfolio/rates-format.js';
 
 /**
  * Every rate the account carries, by asset, as "3.10" (APR percent, 2 decimals; no spec needed,

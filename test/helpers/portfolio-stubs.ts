@@ -1,3 +1,4 @@
+import { shortCostAprE18 } from '../../src/venues/venue-rates.js';
 import type {
   AssetId,
   AssetPolicy,
@@ -137,6 +138,8 @@ function sumNotional(hedge: Record<AssetId, bigint>, assets: AssetId[], ctx: Pri
 
 export const linearModel: VenueModel = {
   hedgeUnits: (_spec, account, asset) => (account as unknown as StubAccount).hedge[asset.id] ?? 0n,
+  // A stub account of a real kind carries that kind's rate fields: read as the real models do.
+  shortCostAprE18: (spec, account, asset) => shortCostAprE18(spec, account, asset),
   buckets(spec, account, ctx): CollateralBucket[] {
     const acct = account as unknown as StubAccount;
     const cross = (spec as unknown as { cross: boolean }).cross;

@@ -4,7 +4,7 @@ import { tradeBackWei } from '../policy.js';
 import { largestPassing } from '../bisect.js';
 import { venueSpec, type AssetAssessment, type ModelOf, type PortfolioAssessment } from './assess.js';
 import { fmtUnits } from './exposure.js';
-import { fmtAprPct, shortCostAprE18 } from '../../venues/venue-rates.js';
+import { fmtAprPct } from './rates-format.js';
 
 /**
  * Splits one asset's hedge change across its instruments. Increases of the short fill instruments
@@ -172,10 +172,11 @@ export function allocateHedge(input: AllocateInput): AllocationResult {
   return { wantedUnits: wanted, allocations, unallocatedUnits, reasons, ...(rateNote ? { rateNote } : {}) };
 }
 
-/** The short's cost on the instrument's venue for its asset, from the snapshot's account; null = unknown. */
+/** The short's cost on the instrument's venue for its asset, from the snapshot's account (its model's reading); null = unknown. */
 function rateOf(input: AllocateInput, inst: InstrumentSpec): bigint | null {
   const v = input.assessment.venues.find((x) => x.venue === inst.venue);
-  return v?.account ? shortCostAprE18(venueSpec(input.portfolio, inst.venue), v.account, inst.asset) : null;
+  const spec = venueSpec(input.portfolio, inst.venue);
+  return v?.account ? input.modelOf(spec).shortCostAprE18?.(spec, v.account, inst.asset) ?? null : null;
 }
 
 function usable(input: AllocateInput, s: Slot, reasons: string[]): boolean {

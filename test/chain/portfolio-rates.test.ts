@@ -173,8 +173,9 @@ describe('venue rates on the devnet', () => {
     expect(r.results.map((x) => x.outcome)).toEqual(['done']);
     const [debtAfter, posAfter] = await Promise.all([debt(), position()]);
     const borrowed = hedges[0]!.kind === 'adjustHedge' ? -hedges[0]!.sizeDeltaUnits : 0n;
-    // Aave's WETH debt grew by the hedge (plus interest); Morpho's borrow did not move.
-    expect(debtAfter - debtBefore - borrowed).toBeGreaterThanOrEqual(0n);
+    // Aave's WETH debt grew by the hedge (plus interest, less at most a wei of the scaled balance's
+    // rounding: balanceOf is scaledBalance rayMul index, both rounded); Morpho's borrow did not move.
+    expect(debtAfter - debtBefore - borrowed).toBeGreaterThanOrEqual(-1n);
     expect(debtAfter - debtBefore - borrowed).toBeLessThan(10n ** 12n);
     expect(posAfter[1]).toBe(posBefore[1]);
   });

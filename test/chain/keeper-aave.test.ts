@@ -64,7 +64,7 @@ describe('keeper loop on the Aave V3 venue (devnet)', () => {
     } catch (err) {
       return { ok: false, error: String((err as Error).message) };
     }
-    const hash = await walletClient.writeContract({ address: a.aave.pool, abi: poolAbi, functionName: 'liquidationCall', args });
+    const hash = await walletClient.writeContract({ address: a.aave.pool, abi: poolAbi, functionName: 'liquidationCall', args, gas: LENDING_CALL_GAS });
     expect((await publicClient.waitForTransactionReceipt({ hash })).status).toBe('success');
     return { ok: true, repaidWei: before - (await aaveState()).debtWei };
   };

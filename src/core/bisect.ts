@@ -13,12 +13,7 @@ export function smallestPassing(lo: bigint, hi: bigint, pred: (x: bigint) => boo
   return hi;
 }
 
-/** Largest x in [lo, hi) with pred(x), given pred(lo) and !pred(hi) (pred monotone). */
+/** Largest x in [lo, hi) with pred(x), given pred(lo) and !pred(hi) (pred monotone): one below the smallest failing. */
 export function largestPassing(lo: bigint, hi: bigint, pred: (x: bigint) => boolean): bigint {
-  while (hi - lo > 1n) {
-    const mid = (lo + hi) / 2n;
-    if (pred(mid)) lo = mid;
-    else hi = mid;
-  }
-  return lo;
+  return smallestPassing(lo, hi, (x) => !pred(x)) - 1n;
 }

@@ -9,7 +9,7 @@ import type { OrderRow } from '../journal/orders.js';
 import type { AssetSpec, HyperliquidVenueAccount, HyperliquidVenueSpec, Portfolio, PortfolioAction, PortfolioSnapshot } from '../portfolio/model.js';
 import { positionDrift } from './hyperliquid-collateral.js';
 import { buildHedgeOrder, createHyperliquidTrader, type HyperliquidTrader, type OrderOutcome } from './hyperliquid-orders.js';
-import { createHyperliquidReader, withBackoff, type HyperliquidReaderOptions } from './hyperliquid-read.js';
+import { backoffSchedule, createHyperliquidReader, withBackoff, type HyperliquidReaderOptions } from './hyperliquid-read.js';
 import { decimalToScaled, lotsToUnits } from './hyperliquid-rules.js';
 
 /**
@@ -237,14 +237,13 @@ export function createHyperliquidDesk(opts: HyperliquidDeskOptions): Hyperliquid
   };
 
   async function placeWithBackoff(o: Parameters<HyperliquidTrader['place']>[0], asset: AssetSpec, cloid: Hex): Promise<OrderOutcome> {
-    const attempts = backoff.attempts ?? 4;
-    const base = backoff.baseDelayMs ?? 250;
-    const sleep = backoff.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+    // The venue did not take a 429'd order: the same order (same cloid) again, on the reads' schedule.
+    const { attempts, delayMs: delayOf, sleep } = backoffSchedule(backoff);
     for (let attempt = 0; ; attempt++) {
       const out = await trader.place(o, asset, cloid);
       if (out.status !== 'rejected' || !out.rateLimited) return out;
       if (attempt + 1 >= attempts) return { ...out, reason: `${out.reason} (rate-limited after ${attempt + 1} attempts)` };
-      const delayMs = base * 2 ** attempt;
+      const delayMs = delayOf(attempt + 1);
       backoff.onRetry?.({ status: 429, attempt: attempt + 1, delayMs });
       log.warn({ event: 'hyperliquid.rate_limited', attempt: attempt + 1, delayMs }, `hyperliquid rate-limited the order: retrying in ${delayMs} ms`);
       await sleep(delayMs);

@@ -41,10 +41,22 @@ function statusOf(e: unknown): number | null {
   return e instanceof HttpRequestError && e.response !== undefined ? e.response.status : null;
 }
 
-export async function withBackoff<T>(opts: HyperliquidReaderOptions, call: () => Promise<T>): Promise<T> {
-  const attempts = opts.attempts ?? 4;
+/** The retry schedule both the reads and the orders follow: `attempts` tries, baseDelayMs × 2^(attempt−1) between them. */
+export function backoffSchedule(opts: Pick<HyperliquidReaderOptions, 'attempts' | 'baseDelayMs' | 'sleep'>): {
+  attempts: number;
+  delayMs: (attempt: number) => number;
+  sleep: (ms: number) => Promise<void>;
+} {
   const base = opts.baseDelayMs ?? 250;
-  const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  return {
+    attempts: opts.attempts ?? 4,
+    delayMs: (attempt) => base * 2 ** (attempt - 1),
+    sleep: opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms))),
+  };
+}
+
+export async function withBackoff<T>(opts: HyperliquidReaderOptions, call: () => Promise<T>): Promise<T> {
+  const { attempts, delayMs: delayOf, sleep } = backoffSchedule(opts);
   for (let attempt = 0; ; attempt++) {
     try {
       return await call();
@@ -52,7 +64,7 @@ export async function withBackoff<T>(opts: HyperliquidReaderOptions, call: () =>
       const status = statusOf(e);
       if (!retryable(status) && !(e instanceof HttpRequestError && e.response === undefined)) throw e;
       if (attempt + 1 >= attempts) throw new HyperliquidUnavailableError(status, attempt + 1, { cause: e });
-      const delayMs = base * 2 ** attempt;
+      const delayMs = delayOf(attempt + 1);
       opts.onRetry?.({ status: status ?? 0, attempt: attempt + 1, delayMs });
       await sleep(delayMs);
     }

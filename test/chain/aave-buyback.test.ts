@@ -52,8 +52,9 @@ describe('an Aave buy-back with an empty wallet', () => {
     expect(before - after - size).toBeGreaterThan(-(ETH / 10n ** 6n));
     const [, , , , , hf] = await me.publicClient.readContract({ address: a.aave.pool, abi: aavePoolAbi, functionName: 'getUserAccountData', args: [account] });
     expect(hf).toBeGreaterThanOrEqual(13n * 10n ** 17n);
-    // The wallet paid nothing it did not have: what is left is the worst case's margin.
-    expect(await me.publicClient.readContract({ address: a.usdc, abi: erc20Abi, functionName: 'balanceOf', args: [account] })).toBeGreaterThanOrEqual(0n);
+    // The wallet started empty: what is left of the release is the worst case's margin over the
+    // price paid (a few percent at most), so the release was sized on the buy-back, not more.
+    expect(await me.publicClient.readContract({ address: a.usdc, abi: erc20Abi, functionName: 'balanceOf', args: [account] })).toBeLessThanOrEqual(releasedUnits / 20n);
     // The next interval's attribution counts the release as a flow out of Aave, not as a loss:
     // what it cannot name (the swap's price beyond its fee tier) is a sliver of what was released.
     const next = await keeper.tickOnce();

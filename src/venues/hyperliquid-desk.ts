@@ -64,8 +64,6 @@ interface Deposit {
 
 export interface HyperliquidDesk {
   readonly spec: HyperliquidVenueSpec;
-  /** The address whose key signs orders (the agent, or the user). */
-  readonly signer: Address;
   /**
    * Once per tick, on the snapshot's read of this venue: settle orders of unknown fate with the
    * venue, report drift, and count deposits in flight. Returns the account to plan on and a doubt
@@ -78,8 +76,6 @@ export interface HyperliquidDesk {
   noteDeposit(hash: Hex, units: bigint, sinceMs?: number): void;
   /** Deposits sent and not yet credited. */
   readonly depositsInFlight: readonly Deposit[];
-  /** The positions the keeper expects after its own fills (asset units), for tests and status. */
-  readonly expected: Readonly<Record<string, bigint>>;
 }
 
 const newCloidDefault = (): Hex => `0x${randomBytes(16).toString('hex')}`;
@@ -189,12 +185,8 @@ export function createHyperliquidDesk(opts: HyperliquidDeskOptions): Hyperliquid
 
   return {
     spec,
-    signer: trader.signer,
     get depositsInFlight() {
       return deposits;
-    },
-    get expected() {
-      return expected ?? {};
     },
     noteDeposit(hash, units, sinceMs) {
       if (!deposits.some((d) => d.hash.toLowerCase() === hash.toLowerCase())) deposits = [...deposits, { hash, units, sinceMs: sinceMs ?? now() }];

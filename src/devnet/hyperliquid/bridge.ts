@@ -25,8 +25,6 @@ export interface BridgeOptions {
 }
 
 export interface BridgeWatcher {
-  /** Deposits seen and not yet credited. */
-  readonly inFlight: number;
   sync(): Promise<void>;
 }
 
@@ -36,9 +34,6 @@ export function watchBridge(ex: LocalHyperliquid, opts: BridgeOptions): BridgeWa
   const seen = new Set<string>();
   const queue: Array<{ from: Address; value: bigint; hash: `0x${string}`; dueMs: number }> = [];
   const watcher: BridgeWatcher = {
-    get inFlight() {
-      return queue.length;
-    },
     async sync() {
       const head = await opts.publicClient.getBlockNumber();
       if (nextBlock === null) nextBlock = head + 1n; // deposits from now on

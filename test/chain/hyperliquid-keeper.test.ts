@@ -235,8 +235,9 @@ describe('the portfolio keeper on Hyperliquid', () => {
     keeper.close();
   });
 
-  it('a top-up is a USDC transfer to the venue\'s bridge; while the venue has not credited it, it is counted and not sent again', async () => {
+  it('a top-up is a USDC transfer to the venue\'s bridge; while the venue has not credited it, it is counted and not sent again; uncredited for 30 min, the venue is doubted', async () => {
     const d = devnet();
+    let deskOffsetMs = 0;
     const me = d.address('portfolioDemo');
     const h = await startHl(d, { cashUsd: 2_000n, creditDelayMs: 10 * 60_000 });
     // A 5 ETH short on 2,000 USD: ratio 0.2; ETH +10% takes it under the 0.15 trigger.
@@ -245,7 +246,7 @@ describe('the portfolio keeper on Hyperliquid', () => {
     const { keeper, lines } = await portfolioKeeperOn(d, {
       // ETH's band wide: no hedge trade, the top-up alone.
       yaml: (y) => withHl(h.server.url, d)(y).replace(/^ {4}ETH: \{ hedgeRatio.*$/m, '    ETH: { hedgeRatio: 1, band: 1000, bandPct: 0, hysteresis: 0.5, minTrade: 0.0001, maxTrade: 1000, maxNotionalPerDayUsd: 100000000 }'),
-      keeper: { hyperliquid: noWait },
+      keeper: { hyperliquid: { ...noWait, now: () => Date.now() + deskOffsetMs } },
     });
     const usdc = (a: Address) => d.as('portfolioDemo').publicClient.readContract({ address: d.addresses.usdc, abi: erc20Abi, functionName: 'balanceOf', args: [a] });
     await setPortfolioPrices(d, { eth: (ETH_USD * 110n) / 100n, btc: BTC_USD });
@@ -262,9 +263,16 @@ describe('the portfolio keeper on Hyperliquid', () => {
     expect(next.plan.actions.filter((a) => a.kind === 'topUp' && a.venue === 'hl')).toEqual([]);
     const b = next.assessment.venues.find((v) => v.venue === 'hl')!.buckets[0]!;
     expect(b.breached).toBe(false);
+    // Half an hour on and still not credited (the venue's clock has not reached the bridge's delay):
+    // the keeper no longer knows the account's collateral, and leaves the venue alone.
+    deskOffsetMs = 31 * 60_000;
+    const stuck = await keeper.tickOnce();
+    expect(stuck.doubts.venues['hl']).toMatch(/^deposit 0x[0-9a-f]{64} sent 31 min ago is not credited by the venue/);
+    expect(stuck.plan.actions.filter((a) => a.kind === 'topUp' && a.venue === 'hl')).toEqual([]);
     // The venue credits it (its clock passes the bridge's delay): the ledger names the hash.
     clockOffsetMs = 11 * 60_000;
     const later = await keeper.tickOnce();
+    expect(later.doubts.venues['hl']).toBeUndefined();
     expect(keeper.desks['hl']!.depositsInFlight).toEqual([]);
     expect(lines().some((l) => l['event'] === 'hyperliquid.deposit.credited')).toBe(true);
     expect(later.plan.actions.filter((a) => a.kind === 'topUp' && a.venue === 'hl')).toEqual([]);
